@@ -1,0 +1,33 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both create .venv when it is missing.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+# A working Python >= 3.12: the first candidate that actually runs and is new enough.
+# (`python3` may be older, and pyenv shims may exist for versions that are not active.)
+PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3 python; do \
+  "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
+
+.PHONY: demo test venv bench clean-venv
+
+$(BIN)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (tried python3.13, python3.12, pyenv versions, python3)"; exit 1; fi
+	@[ -x $(BIN)/python ] || { echo "creating $(VENV) with $(PYTHON)"; "$(PYTHON)" -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	$(BIN)/sim-run scenario=baseline replicates=40 months=36 seed=2025 hydra.run.dir=results/demo/baseline
+	@echo "report: $(CURDIR)/results/demo/baseline/report.md"
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+bench: venv
+	$(BIN)/python benchmarks/bench_core.py
+
+clean-venv:
+	rm -rf $(VENV)

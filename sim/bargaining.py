@@ -1,0 +1,297 @@
+"""The bargaining rule: pure functions, no Mesa, no I/O.
+
+A round of bargaining between the regime (R) and the US decides *how many and whom* to release against
+*which* sanctions are lifted. It is the Nash bargaining solution (Nash 1950) over a release set and relief:
+
+    max  G_R^alpha * G_US^(1 - alpha)      subject to  G_R > 0, G_US > 0, 0 <= z <= z_max
+    G_R  = f(z) - sum_{i in R} v_i - K      (relief value to the regime minus what it gives up)
+    G_US = sum_{i in R} w_i - z             (value of releases to the US minus the cost of relief)
+
+* ``z`` is the cost to the US of the relief it grants. The US lifts sectors in the order of value to the
+  regime per unit of its own cost (``V_j / C_j``), so the relief value ``f(z)`` is concave and piecewise
+  linear: the *relief frontier* (:func:`relief_frontier`).
+* Prisoners fall into classes (profile x ties) with equal US worth ``w`` and regime holding value ``v``.
+  They are offered in order of ``w / v`` (DESIGN.md), so a deal is a prefix of that order and high-value
+  prisoners stay in reserve unless the relief covers them.
+* ``K`` is a fixed cost to the regime of clauses attached to the deal (arrest restraint under a
+  conditional US policy).
+
+:func:`nash_release` solves the problem exactly in closed form. For a fixed number released ``n``, the
+optimal ``z`` on a linear piece ``f = a + b z`` is ``z = alpha W - (1 - alpha)(a - V - K) / b`` (clipped to
+the piece); where it is not clipped both gains are proportional to the surplus ``a + bW - V - K``, which is
+linear in ``n`` within a class; where it is clipped the objective is concave in ``n`` with the stationary
+point ``k* = (1 - alpha) A / v - alpha B / w``. So the optimum over integer ``n`` lies among a small set of
+candidates per (class, piece): class bounds, the points where the clip starts or ends, and ``floor/ceil`` of
+``k*``. The cost is independent of the number of prisoners. ``tests/test_bargaining.py`` checks it against
+a brute-force search and against :func:`scipy.optimize.minimize_scalar`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The relief frontier: what each unit of US cost buys the regime, sectors in order of ``V/C``.
+
+    Attributes:
+        order: sector indices in the order they are lifted.
+        cost_width: US cost of lifting each remaining sector fully, in ``order`` (RU).
+        value_width: value to the regime of lifting each remaining sector fully, in ``order`` (RU).
+        free_value: value of sectors that cost the US nothing (lifted first, RU).
+        z_max: the most cost the US puts on the table in this round (RU).
+    """
+
+    order: np.ndarray
+    cost_width: np.ndarray
+    value_width: np.ndarray
+    free_value: float
+    z_max: float
+
+    def pieces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Linear pieces ``f = a + b z`` on ``[lo, hi]``, truncated at ``z_max``: (lo, hi, a, b)."""
+        hi_full = np.cumsum(self.cost_width)
+        lo = hi_full - self.cost_width
+        keep = (self.cost_width > _EPS) & (lo < self.z_max - _EPS)
+        lo, hi = lo[keep], np.minimum(hi_full[keep], self.z_max)
+        b = self.value_width[keep] / self.cost_width[keep]
+        f_lo = self.free_value + np.concatenate(([0.0], np.cumsum(self.value_width[keep])[:-1]))
+        a = f_lo - b * lo
+        if lo.size == 0:  # nothing to give beyond free relief: a single degenerate piece at z = 0
+            return np.zeros(1), np.zeros(1), np.array([self.free_value]), np.ones(1)
+        return lo, hi, a, b
+
+    def value(self, z: np.ndarray | float) -> np.ndarray:
+        """Relief value ``f(z)`` to the regime of relief costing the US ``z``."""
+        knots_z = np.concatenate(([0.0], np.cumsum(self.cost_width)))
+        knots_f = self.free_value + np.concatenate(([0.0], np.cumsum(self.value_width)))
+        return np.interp(np.minimum(z, self.z_max), knots_z, knots_f)
+
+    def lifted(self, z: float) -> np.ndarray:
+        """Share of each remaining sector's full width lifted for cost ``z`` (in ``order``); free ones: 1."""
+        start = np.cumsum(self.cost_width) - self.cost_width
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.clip((z - start) / self.cost_width, 0.0, 1.0)
+        return np.where(self.cost_width > _EPS, share, 1.0)
+
+
+def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_max: float) -> Frontier:
+    """Build the relief frontier from sector levels still in force.
+
+    Args:
+        level: share of each sector still in force, 0-1.
+        value: value to the regime of lifting a whole sector, already scaled by transit and need (RU).
+        cost: cost to the US of lifting a whole sector (RU).
+        z_max: the most cost the US accepts in this round (RU).
+
+    Returns:
+        The frontier; sectors with nothing left in force do not appear.
+    """
+    level = np.asarray(level, float)
+    value = np.asarray(value, float)
+    # A sector that costs the US nothing is given a negligible cost, so it is lifted first and still tracked.
+    cost = np.maximum(np.asarray(cost, float), 1e-9)
+    live = level > _EPS
+    free = np.zeros_like(live)
+    paid = np.flatnonzero(live)
+    ratio = value[paid] / cost[paid]
+    order = paid[np.argsort(-ratio, kind="stable")]
+    return Frontier(order=order, cost_width=level[order] * cost[order], value_width=level[order] * value[order],
+                    free_value=float(np.sum(level[free] * value[free])), z_max=float(max(z_max, 0.0)))
+
+
+@dataclass(frozen=True)
+class Deal:
+    """The outcome of a bargaining round.
+
+    Attributes:
+        taken: prisoners released from each class, in the caller's class order (persons).
+        released: total released (persons).
+        relief_cost: cost to the US of the relief granted, ``z`` (RU).
+        relief_value: value of the relief to the regime, ``f(z)`` (RU).
+        gain_regime: the regime's gain ``G_R`` (RU).
+        gain_us: the US's gain ``G_US`` (RU).
+    """
+
+    taken: np.ndarray
+    released: int
+    relief_cost: float
+    relief_value: float
+    gain_regime: float
+    gain_us: float
+    lifted: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def happened(self) -> bool:
+        """Whether any prisoner is released."""
+        return self.released > 0
+
+
+def no_deal(n_classes: int) -> Deal:
+    """The disagreement outcome: nobody released, nothing lifted."""
+    return Deal(taken=np.zeros(n_classes, dtype=np.int64), released=0, relief_cost=0.0, relief_value=0.0,
+                gain_regime=0.0, gain_us=0.0)
+
+
+def release_order(w: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Order in which classes are offered: by ``w / v`` descending (``v = 0`` first), ties by ``w``."""
+    ratio = np.where(v > _EPS, w / np.maximum(v, _EPS), np.inf)
+    return np.lexsort((-w, -ratio))
+
+
+def _best_z(W: np.ndarray, V: np.ndarray, lo, hi, a, b, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each (W, V), the z maximising the log Nash product on the frontier, and that maximum."""
+    z = np.clip(alpha * W[:, None] - (1 - alpha) * (a[None, :] - V[:, None]) / b[None, :], lo[None, :], hi[None, :])
+    gr = a[None, :] + b[None, :] * z - V[:, None]
+    gu = W[:, None] - z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        obj = np.where((gr > _EPS) & (gu > _EPS), alpha * np.log(np.maximum(gr, _EPS))
+                       + (1 - alpha) * np.log(np.maximum(gu, _EPS)), -np.inf)
+    j = np.argmax(obj, axis=1)
+    rows = np.arange(len(W))
+    return z[rows, j], obj[rows, j]
+
+
+def nash_release(w: np.ndarray, v: np.ndarray, counts: np.ndarray, frontier: Frontier, alpha: float,
+                 fixed_cost: float = 0.0) -> Deal:
+    """Solve one bargaining round: the Nash bargaining solution over releases and relief.
+
+    Args:
+        w: US value of releasing one prisoner of each class (RU).
+        v: regime's value of holding one prisoner of each class (RU).
+        counts: prisoners held in each class (persons).
+        frontier: the relief the US can grant this round (:func:`relief_frontier`).
+        alpha: the regime's bargaining weight, in (0, 1).
+        fixed_cost: the regime's cost of clauses attached to any deal, ``K`` (RU).
+
+    Returns:
+        The deal; :func:`no_deal` when no release set and relief leave both sides strictly better off.
+    """
+    w = np.asarray(w, float)
+    v = np.asarray(v, float)
+    counts = np.asarray(counts, np.int64)
+    n_cls = len(w)
+    order = release_order(w, v)
+    order = order[counts[order] > 0]
+    if order.size == 0:
+        return no_deal(n_cls)
+    wc, vc, mc = w[order], v[order], counts[order]
+    bounds = np.concatenate(([0], np.cumsum(mc)))
+    Wb = np.concatenate(([0.0], np.cumsum(wc * mc)))
+    Vb = np.concatenate(([0.0], np.cumsum(vc * mc)))
+    lo, hi, a, b = frontier.pieces()
+    a = a - fixed_cost  # the clause cost shifts the regime's side of every piece
+
+    # Candidates, per (class c, piece s), as offsets k within the class (0 <= k <= m_c).
+    C, S = len(order), len(lo)
+    W0, V0 = Wb[:-1, None], Vb[:-1, None]
+    wk, vk, mk = wc[:, None], vc[:, None], mc[:, None].astype(float)
+    A_, B_, lo_, hi_ = a[None, :], b[None, :], lo[None, :], hi[None, :]
+    cands = [np.zeros((C, S)), np.broadcast_to(mk, (C, S))]
+    z0 = alpha * W0 - (1 - alpha) * (A_ - V0) / B_
+    slope = alpha * wk + (1 - alpha) * vk / B_
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for target in (lo_, hi_):
+            cands.append((target - z0) / slope)  # where the unclipped z enters or leaves the piece
+            Aa = A_ + B_ * target - V0
+            Bb = W0 - target
+            cands.append((1 - alpha) * Aa / np.maximum(vk, _EPS) - alpha * Bb / np.maximum(wk, _EPS))
+    k = np.stack(cands)  # (n_cand, C, S)
+    k = np.where(np.isfinite(k), k, 0.0)
+    k = np.concatenate([np.floor(k), np.ceil(k)])
+    k = np.clip(k, 0, mk[None, :, :])
+    n = (bounds[:-1][None, :, None] + k).ravel().astype(np.int64)
+    n = np.unique(n[n >= 1])
+    if n.size == 0:
+        return no_deal(n_cls)
+    cls = np.searchsorted(bounds, n, side="left") - 1  # class containing the n-th prisoner
+    W = Wb[cls] + wc[cls] * (n - bounds[cls])
+    V = Vb[cls] + vc[cls] * (n - bounds[cls])
+    z, obj = _best_z(W, V, lo, hi, a, b, alpha)
+    best = int(np.argmax(obj))
+    if not np.isfinite(obj[best]):
+        return no_deal(n_cls)
+    n_best, z_best = int(n[best]), float(z[best])
+    taken_sorted = np.clip(n_best - bounds[:-1], 0, mc)
+    taken = np.zeros(n_cls, dtype=np.int64)
+    taken[order] = taken_sorted
+    value = float(frontier.value(z_best))
+    return Deal(taken=taken, released=n_best, relief_cost=z_best, relief_value=value,
+                gain_regime=value - float(V[best]) - fixed_cost, gain_us=float(W[best]) - z_best,
+                lifted=frontier.lifted(z_best))
+
+
+def take_it_or_leave_it(w: np.ndarray, v: np.ndarray, counts: np.ndarray, frontier: Frontier,
+                        fixed_cost: float = 0.0) -> Deal:
+    """A grand bargain: all prisoners for all the relief on the frontier, accepted only if both gain.
+
+    Args:
+        w, v, counts: as in :func:`nash_release`.
+        frontier: the relief offered (its ``z_max`` is the whole offer).
+        fixed_cost: the regime's cost of clauses attached (RU).
+
+    Returns:
+        The deal, or :func:`no_deal` when either side would lose.
+    """
+    counts = np.asarray(counts, np.int64)
+    n = int(counts.sum())
+    if n == 0:
+        return no_deal(len(counts))
+    z = frontier.z_max
+    value = float(frontier.value(z))
+    g_r = value - float(np.dot(v, counts)) - fixed_cost
+    g_us = float(np.dot(w, counts)) - z
+    if g_r <= 0 or g_us <= 0:
+        return no_deal(len(counts))
+    return Deal(taken=counts.copy(), released=n, relief_cost=z, relief_value=value, gain_regime=g_r,
+                gain_us=g_us, lifted=frontier.lifted(z))
+
+
+def expand_escalation(w: np.ndarray, v: np.ndarray, counts: np.ndarray, escalate: np.ndarray, step: np.ndarray,
+                      depth: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split classes whose holding value rises with each further release in the same deal.
+
+    The ``k``-th prisoner released from an escalating class in one deal costs ``v + step * k`` (``k`` from 0);
+    beyond ``depth`` the rest are lumped at ``v + step * depth``. Each split is a class of its own, so
+    :func:`nash_release` can keep working on classes with constant values.
+
+    Args:
+        w, v, counts: per-class US value, regime holding value and count.
+        escalate: boolean mask of the classes that escalate.
+        step: per-class rise of the holding value per further release (RU).
+        depth: number of single-prisoner steps before the lump.
+
+    Returns:
+        (w, v, counts, parent): the expanded classes and, for each, the index of its original class.
+    """
+    ws, vs, ms, parent = [], [], [], []
+    for c in range(len(w)):
+        m = int(counts[c])
+        if not escalate[c] or m <= 1:
+            ws.append(w[c]); vs.append(v[c]); ms.append(m); parent.append(c)  # noqa: E702
+            continue
+        k = min(m, depth)
+        ws.extend([w[c]] * k); vs.extend(v[c] + step[c] * np.arange(k)); ms.extend([1] * k); parent.extend([c] * k)  # noqa: E702
+        if m > depth:
+            ws.append(w[c]); vs.append(v[c] + step[c] * depth); ms.append(m - depth); parent.append(c)  # noqa: E702
+    return np.asarray(ws, float), np.asarray(vs, float), np.asarray(ms, np.int64), np.asarray(parent, np.int64)
+
+
+def update_price(price: float, relief_value: float, released_equivalents: float, learning_rate: float) -> float:
+    """The regime's learned price per ordinary-prisoner equivalent after a deal.
+
+    ``p <- (1 - eta) p + eta * relief_value / released_equivalents`` (DESIGN.md, "Learning").
+    """
+    if released_equivalents <= 0:
+        return price
+    return (1 - learning_rate) * price + learning_rate * relief_value / released_equivalents
+
+
+def decay_price(price: float, half_life: float) -> float:
+    """The learned price after one month without a deal: halves every ``half_life`` months."""
+    return price * 0.5 ** (1.0 / half_life)

@@ -1,0 +1,120 @@
+"""Named outcomes computed from run tables: per-replicate headline outcomes and their summary bands.
+
+Pure functions of DataFrames; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+RELEASE_CHANNELS = ("released_deal", "released_pardon", "released_served")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A headline outcome: column name in the outcomes table, label for people, unit."""
+
+    name: str
+    label: str
+    unit: str
+
+
+HEADLINES = (
+    Outcome("initial_stock", "political prisoners held at the start", "persons"),
+    Outcome("final_stock", "political prisoners held at the end", "persons"),
+    Outcome("stock_change", "change in prisoners held", "persons"),
+    Outcome("total_arrests", "new political prisoners (arrests)", "persons"),
+    Outcome("released_deal", "released in deals", "persons"),
+    Outcome("released_pardon", "pardoned unilaterally", "persons"),
+    Outcome("released_served", "released at the end of their term", "persons"),
+    Outcome("died", "died in custody", "persons"),
+    Outcome("total_releases", "released through all channels", "persons"),
+    Outcome("revolving_door_ratio", "revolving-door ratio (arrests per release)", "arrests/release"),
+    Outcome("deals", "deals", "count"),
+    Outcome("months_to_first_deal", "months to the first deal (replicates with a deal)", "months"),
+    Outcome("released_high_profile", "high-profile prisoners released", "persons"),
+    Outcome("high_profile_held_end", "high-profile prisoners still held at the end", "persons"),
+    Outcome("expelled", "released prisoners expelled abroad", "persons"),
+    Outcome("us_sanctions_end", "US sanctions in force at the end", "share"),
+    Outcome("eu_sanctions_end", "EU sanctions in force at the end", "share"),
+    Outcome("price_per_prisoner", "implied price per prisoner over all deals", "RU/prisoner"),
+    Outcome("learned_price_end", "regime's learned price at the end", "RU/equivalent"),
+    Outcome("regime_relief_end", "relief in force for the regime at the end", "RU"),
+    Outcome("mobilisation_end", "opposition mobilisation at the end", "0-1"),
+    Outcome("fragmentation_end", "opposition fragmentation at the end", "0-1"),
+)
+
+
+def outcomes(timeseries: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
+    """One row per (scenario, replicate) with every headline outcome.
+
+    Args:
+        timeseries: the run's monthly table (contract of ``timeseries.parquet``).
+        deals: the run's deals table.
+
+    Returns:
+        The outcomes table, keyed by ``scenario`` and ``replicate``.
+    """
+    ts = timeseries.sort_values(["scenario", "replicate", "month"])
+    g = ts.groupby(["scenario", "replicate"], sort=True)
+    first, last, total = g.first(), g.last(), g.sum(numeric_only=True)
+    out = pd.DataFrame(index=first.index)
+    out["seed"] = first["seed"]
+    out["initial_stock"] = (first["prisoners_held"] - first["arrests"] + first[list(RELEASE_CHANNELS)].sum(axis=1)
+                            + first["died"])
+    out["final_stock"] = last["prisoners_held"]
+    out["stock_change"] = out["final_stock"] - out["initial_stock"]
+    out["total_arrests"] = total["arrests"]
+    for c in (*RELEASE_CHANNELS, "died", "released_high_profile", "expelled"):
+        out[c] = total[c]
+    out["total_releases"] = total[list(RELEASE_CHANNELS)].sum(axis=1)
+    out["revolving_door_ratio"] = out["total_arrests"] / out["total_releases"].where(out["total_releases"] > 0)
+    out["deals"] = total["deal"].astype(int)
+    month_no = g.cumcount()
+    first_deal = month_no[ts["deal"] > 0].groupby([ts["scenario"], ts["replicate"]]).min()
+    out["months_to_first_deal"] = first_deal.reindex(out.index).astype(float)
+    out["high_profile_held_end"] = last["high_profile_held"]
+    out["us_sanctions_end"] = last["us_sanctions"]
+    out["eu_sanctions_end"] = last["eu_sanctions"]
+    if len(deals):
+        d = deals.groupby(["scenario", "replicate"])[["relief", "released"]].sum()
+        price = (d["relief"] / d["released"].where(d["released"] > 0)).reindex(out.index)
+    else:
+        price = pd.Series(np.nan, index=out.index)
+    out["price_per_prisoner"] = price
+    out["learned_price_end"] = last["learned_price"]
+    out["regime_relief_end"] = last["regime_relief"]
+    out["mobilisation_end"] = last["mobilisation"]
+    out["fragmentation_end"] = last["fragmentation"]
+    return out.reset_index()
+
+
+def _clean(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else float(x)
+
+
+def bands(values: pd.Series) -> dict[str, float | int | None]:
+    """Median, 5th and 95th percentile and mean of finite values, with the count they rest on."""
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return {"median": None, "p5": None, "p95": None, "mean": None, "n": 0}
+    p5, med, p95 = np.percentile(v, [5, 50, 95])
+    return {"median": _clean(med), "p5": _clean(p5), "p95": _clean(p95), "mean": _clean(v.mean()), "n": int(v.size)}
+
+
+def summarise(table: pd.DataFrame) -> dict[str, dict]:
+    """Bands of every headline outcome over the rows of an outcomes table (one scenario)."""
+    return {o.name: {"label": o.label, "unit": o.unit, **bands(table[o.name])} for o in HEADLINES}
+
+
+def monthly_bands(timeseries: pd.DataFrame, column: str, qs=(5, 25, 50, 75, 95)) -> pd.DataFrame:
+    """Percentiles of a monthly column across replicates, one row per month (columns ``p5`` ...)."""
+    piv = timeseries.pivot_table(index="month", columns="replicate", values=column, aggfunc="first")
+    arr = piv.to_numpy(dtype=float)
+    pct = np.nanpercentile(arr, qs, axis=1) if arr.size else np.zeros((len(qs), 0))
+    return pd.DataFrame({f"p{q}": pct[i] for i, q in enumerate(qs)}, index=piv.index)

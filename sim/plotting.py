@@ -1,0 +1,193 @@
+"""Figures from run tables: DataFrames in, matplotlib Figures out. Never builds or steps a model.
+
+Every figure has a title, axis labels with units, and dated x axes.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .metrics import monthly_bands  # noqa: E402
+from .params import SECTORS  # noqa: E402
+
+COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def _dates(months) -> pd.DatetimeIndex:
+    return pd.to_datetime(pd.Index(months).astype(str) + "-01")
+
+
+def _date_axis(ax) -> None:
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=9))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    for label in ax.get_xticklabels():
+        label.set_rotation(30)
+        label.set_ha("right")
+    ax.grid(alpha=0.3)
+
+
+def fan(ax, ts: pd.DataFrame, column: str, color: str, label: str, inner: bool = True) -> None:
+    """Median line with 90 % (and 50 %) bands across replicates."""
+    b = monthly_bands(ts, column)
+    x = _dates(b.index)
+    ax.fill_between(x, b["p5"], b["p95"], color=color, alpha=0.18, lw=0, label=f"{label}: 90 % band")
+    if inner:
+        ax.fill_between(x, b["p25"], b["p75"], color=color, alpha=0.3, lw=0, label=f"{label}: 50 % band")
+    ax.plot(x, b["p50"], color=color, lw=2, label=f"{label}: median")
+
+
+def _subtitle(ts: pd.DataFrame) -> str:
+    n = ts["replicate"].nunique()
+    return f"{n} replicate{'s' if n != 1 else ''}"
+
+
+def prisoners_fan(ts: pd.DataFrame, scenario: str, observed: list[dict] | None = None) -> Figure:
+    """Fan chart of political prisoners held, with observed seed figures marked."""
+    fig, ax = plt.subplots(figsize=(9, 5), constrained_layout=True)
+    fan(ax, ts, "prisoners_held", COLORS[0], "held")
+    for obs in observed or []:
+        x = pd.Timestamp(obs["date"])
+        marker = "^" if obs["kind"] == "lower_bound" else ("v" if obs["kind"] == "upper_bound" else "o")
+        ax.plot([x], [obs["value"]], marker=marker, color="black", ms=9, ls="none",
+                label=f"{obs['label']} ({obs['kind'].replace('_', ' ')}, seeds)")
+    ax.set_title(f"Political prisoners held at month end: {scenario} ({_subtitle(ts)})")
+    ax.set_ylabel("prisoners held (persons)")
+    ax.set_xlabel("month")
+    ax.set_ylim(bottom=0)
+    _date_axis(ax)
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def revolving_door(ts: pd.DataFrame, scenario: str) -> Figure:
+    """Arrests against releases each month, and cumulative arrests against cumulative releases."""
+    ts = ts.copy()
+    ts["releases"] = ts["released_deal"] + ts["released_pardon"] + ts["released_served"]
+    ts = ts.sort_values(["replicate", "month"])
+    ts["cum_arrests"] = ts.groupby("replicate")["arrests"].cumsum()
+    ts["cum_releases"] = ts.groupby("replicate")["releases"].cumsum()
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 8), sharex=True, constrained_layout=True)
+    fan(a1, ts, "arrests", COLORS[3], "arrests", inner=False)
+    fan(a1, ts, "releases", COLORS[2], "releases (all channels)", inner=False)
+    a1.set_title(f"The revolving door: arrests and releases per month: {scenario} ({_subtitle(ts)})")
+    a1.set_ylabel("persons per month")
+    a1.legend(fontsize=8)
+    _date_axis(a1)
+    fan(a2, ts, "cum_arrests", COLORS[3], "cumulative arrests", inner=False)
+    fan(a2, ts, "cum_releases", COLORS[2], "cumulative releases", inner=False)
+    a2.set_title("Cumulative arrests and releases since the start")
+    a2.set_ylabel("persons")
+    a2.set_xlabel("month")
+    a2.legend(fontsize=8)
+    _date_axis(a2)
+    return fig
+
+
+def deal_timeline(ts: pd.DataFrame, deals: pd.DataFrame, scenario: str, max_rows: int = 20) -> Figure:
+    """Share of replicates with a deal each month, and each deal of the first replicates, sized by releases."""
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 8), sharex=True, height_ratios=[1, 2], constrained_layout=True)
+    share = ts.groupby("month")["deal"].mean()
+    x = _dates(share.index)
+    a1.bar(x, share.to_numpy(), width=25, color=COLORS[1])
+    a1.set_ylim(0, 1)
+    a1.set_ylabel("share of replicates")
+    a1.set_title(f"Deals: when they happen and how big they are: {scenario} ({_subtitle(ts)})")
+    _date_axis(a1)
+    reps = sorted(ts["replicate"].unique())[:max_rows]
+    d = deals[deals["replicate"].isin(reps)] if len(deals) else deals
+    if len(d):
+        xs = _dates(d["month"])
+        sc = a2.scatter(xs, d["replicate"], s=10 + 2.0 * d["released"].to_numpy(), c=d["released_high_profile"],
+                        cmap="viridis", alpha=0.8, edgecolors="black", linewidths=0.5)
+        fig.colorbar(sc, ax=a2, label="high-profile prisoners in the deal")
+        for size in (25, 100):
+            a2.scatter([], [], s=10 + 2.0 * size, color="grey", label=f"{size} released")
+        a2.legend(fontsize=8, loc="upper right", title="marker size")
+    else:
+        a2.text(0.5, 0.5, "no deals in these replicates", transform=a2.transAxes, ha="center")
+    a2.set_ylabel("replicate")
+    a2.set_xlabel("month of the deal")
+    a2.set_title(f"Each deal in the first {len(reps)} replicates (size = prisoners released)")
+    a2.invert_yaxis()
+    _date_axis(a2)
+    a2.set_xlim(_dates([ts["month"].min()])[0] - pd.Timedelta(days=20),
+                _dates([ts["month"].max()])[0] + pd.Timedelta(days=20))
+    return fig
+
+
+def sanctions(ts: pd.DataFrame, scenario: str) -> Figure:
+    """Sanctions in force: US total and by sector, and the EU, as medians with bands for the totals."""
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 8), sharex=True, constrained_layout=True)
+    fan(a1, ts, "us_sanctions", COLORS[0], "US (value-weighted)", inner=False)
+    fan(a1, ts, "eu_sanctions", COLORS[4], "EU", inner=False)
+    a1.set_ylim(-0.02, 1.02)
+    a1.set_ylabel("share of sanctions in force")
+    a1.set_title(f"Sanctions in force by actor: {scenario} ({_subtitle(ts)})")
+    a1.legend(fontsize=8)
+    _date_axis(a1)
+    for i, s in enumerate(SECTORS):
+        b = monthly_bands(ts, f"us_{s}", qs=(50,))
+        a2.plot(_dates(b.index), b["p50"], lw=2, color=COLORS[(i + 5) % len(COLORS)], label=s)
+    a2.set_ylim(-0.02, 1.02)
+    a2.set_ylabel("share of the sector's sanctions in force")
+    a2.set_xlabel("month")
+    a2.set_title("US sanctions by sector (median across replicates)")
+    a2.legend(fontsize=8)
+    _date_axis(a2)
+    return fig
+
+
+def price_and_opposition(ts: pd.DataFrame, scenario: str) -> Figure:
+    """The regime's learned price and arrest rate; opposition mobilisation and fragmentation."""
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 8), sharex=True, constrained_layout=True)
+    fan(a1, ts, "learned_price", COLORS[1], "learned price", inner=False)
+    a1.set_ylabel("relief units per ordinary-prisoner equivalent")
+    a1.set_title(f"What a prisoner is worth to the regime: {scenario} ({_subtitle(ts)})")
+    a1.legend(fontsize=8, loc="upper left")
+    _date_axis(a1)
+    fan(a2, ts, "mobilisation", COLORS[2], "mobilisation", inner=False)
+    fan(a2, ts, "fragmentation", COLORS[5], "fragmentation", inner=False)
+    a2.set_ylim(-0.02, 1.02)
+    a2.set_ylabel("index (0-1)")
+    a2.set_xlabel("month")
+    a2.set_title("Opposition: mobilisation at home and fragmentation (1 - Herfindahl of centres)")
+    a2.legend(fontsize=8)
+    _date_axis(a2)
+    return fig
+
+
+def compare_fans(runs: dict[str, pd.DataFrame], column: str, ylabel: str, title: str) -> Figure:
+    """Overlaid fan charts (median and 90 % band) of one column for several scenarios."""
+    fig, ax = plt.subplots(figsize=(10, 5.5), constrained_layout=True)
+    for i, (name, ts) in enumerate(runs.items()):
+        b = monthly_bands(ts, column)
+        x = _dates(b.index)
+        color = COLORS[i % len(COLORS)]
+        ax.fill_between(x, b["p5"], b["p95"], color=color, alpha=0.12, lw=0)
+        ax.plot(x, b["p50"], color=color, lw=2, label=name, ls="-" if i < len(COLORS) else "--")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("month")
+    _date_axis(ax)
+    ax.legend(fontsize=8, title="scenario (median, 90 % band)")
+    return fig
+
+
+def save(fig: Figure, path) -> None:
+    """Save a figure as PNG (atomically) and close it."""
+    from .tables import atomic_write
+
+    atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
+    plt.close(fig)
+
+
+__all__ = ["prisoners_fan", "revolving_door", "deal_timeline", "sanctions", "price_and_opposition", "compare_fans",
+           "save"]
