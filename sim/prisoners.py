@@ -225,10 +225,10 @@ def draw_sentences(rng: np.random.Generator, profile: np.ndarray, pop: Populatio
 def synthesise_stock(rng: np.random.Generator, pop: PopulationParams, start: int, reg: Registry) -> None:
     """Fill ``reg`` with the initial stock held at month ``start``.
 
-    Each prisoner gets a profile, ties and a sentence; the arrest month is uniform between
-    ``pop.first_arrest_month`` and the month before ``start``, redrawn until the prisoner is still held at
-    ``start`` (sentence not yet served). This reproduces the length bias of a stock observed at one date:
-    long sentences are over-represented among those still inside.
+    Each prisoner gets a profile and ties (the stock's shares), then an arrest month uniform between
+    ``pop.first_arrest_month`` and the month before ``start`` and a sentence from the profile's distribution;
+    both are redrawn until the sentence has not ended by ``start``. This reproduces the length bias of a stock
+    observed at one date: long sentences are over-represented among those still inside.
     """
     k = pop.initial_stock
     if k == 0:
@@ -237,13 +237,16 @@ def synthesise_stock(rng: np.random.Generator, pop: PopulationParams, start: int
     span = max(start - first, 1)
     profile, ties = draw_profiles_and_ties(rng, k, pop, pop.share_symbol, pop.share_notable)
     sentence = draw_sentences(rng, profile, pop)
-    arrest = start - 1 - rng.integers(0, span, size=k)
-    for _ in range(200):  # rejection: redraw arrest months of those who would already be out
-        out = arrest + sentence <= start
-        if not out.any():
+    arrest = (start - 1 - rng.integers(0, span, size=k)).astype(np.int32)
+    for _ in range(500):  # rejection sampling of (arrest, sentence) for those who would already be out
+        out = np.flatnonzero(arrest + sentence <= start)
+        if out.size == 0:
             break
-        served_max = np.minimum(sentence[out], span)
-        arrest[out] = start - 1 - (rng.random(out.sum()) * served_max).astype(np.int32)
-    arrest = np.minimum(arrest, start - 1)
+        sentence[out] = draw_sentences(rng, profile[out], pop)
+        arrest[out] = start - 1 - rng.integers(0, span, size=out.size)
+    else:  # pathological settings (sentences far shorter than the span): arrested last month
+        out = arrest + sentence <= start
+        arrest[out] = start - 1
+        sentence[out] = np.maximum(sentence[out], 2)
     poor = rng.random(k) < pop.poor_health_share
-    reg.add(arrest.astype(np.int32), sentence, profile, ties, poor)
+    reg.add(arrest, sentence, profile, ties, poor)

@@ -125,7 +125,7 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
         + ("Above 1, the regime arrests more people than it lets go: releases do not shrink the stock."
            if (o['revolving_door_ratio']['median'] or 0) > 1 else
            "Below 1, releases outpace arrests and the stock shrinks."),
-        f"- **Deals:** {band(o['deals'])} deals; {fmt(100 * summary.get('share_with_deal', 0), '')} % of replicates "
+        f"- **Deals:** {band(o['deals'])} deals; {fmt(summary.get('share_with_deal', 0), 'share')} of replicates "
         f"have at least one" + (f", the first after {band(o['months_to_first_deal'])} months."
                                 if o['months_to_first_deal']['median'] is not None else "."),
         f"- **High-profile prisoners:** {band(o['released_high_profile'])} released in deals; "
