@@ -143,14 +143,15 @@ class UnitedStates(mesa.Agent):
         self.value = np.array([s.value for s in sectors], dtype=float)
         self.cost = np.array([s.cost for s in sectors], dtype=float)
         self.budget = float(np.dot(self.level, self.cost))
+        self._value_total = float(self.value.sum())
         self.watch: list[tuple[int, int, np.ndarray, float]] = []
         worth = np.array([1.0, up.worth_notable, up.worth_symbol])[_PROF]
         self.worth = worth + np.where((_TIES & TIE_US) != 0, up.citizen_bonus, 0.0)
 
     def pressure(self) -> float:
         """US sanctions in force as a share of full sanctions, weighted by each sector's value (0-1)."""
-        total = self.value.sum()
-        return float(np.dot(self.level, self.value) / total) if total > 0 else 0.0
+        total = self._value_total
+        return float(self.level @ self.value) / total if total > 0 else 0.0
 
     def round_hazard(self) -> float:
         """Monthly probability of a bargaining round (0 under maximum pressure)."""
@@ -191,6 +192,8 @@ class UnitedStates(mesa.Agent):
         if m.rng.random() >= self.round_hazard():
             return None
         counts = m.registry.class_counts
+        if not self.level.any():  # nothing left to lift: a round, but nothing to trade
+            return bg.no_deal(len(counts)), self.frontier(0.0)
         w = up.price_per_prisoner * self.worth
         v = m.regime.holding_values(self.worth)
         if self.policy is USPolicy.GRAND_BARGAIN:
@@ -269,18 +272,23 @@ class Opposition(mesa.Agent):
         self.mobilisation = model.params.opposition.initial_mobilisation
         self.exiles = 0
         self.centres = [1.0]
+        self._fragmentation = 0.0
 
     def fragmentation(self) -> float:
         """1 - Herfindahl index of the centres' weights: 0 with one centre, towards 1 with many equal ones."""
-        w = np.asarray(self.centres)
-        s = w / w.sum()
-        return float(1.0 - np.sum(s * s))
+        return self._fragmentation
+
+    def _update_fragmentation(self) -> None:
+        total = sum(self.centres)
+        self._fragmentation = 1.0 - sum((c / total) ** 2 for c in self.centres)
 
     def absorb_releases(self, symbols_released: int, expelled: int, symbols_expelled: int) -> None:
         """Released symbols may found new centres; the expelled join the exile community."""
         op = self.model.params.opposition
         founders = int(self.model.rng.binomial(symbols_released, op.new_centre_probability)) if symbols_released else 0
-        self.centres.extend([op.new_centre_weight] * founders)
+        if founders:
+            self.centres.extend([op.new_centre_weight] * founders)
+            self._update_fragmentation()
         self.exiles += expelled
         self.mobilisation = max(0.0, self.mobilisation - op.leadership_drain * symbols_expelled)
 

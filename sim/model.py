@@ -14,6 +14,8 @@ from .agents import EuropeanUnion, Opposition, Regime, UnitedStates
 from .params import SECTORS, ScenarioParams
 from .prisoners import TIE_LT, TIE_PL, TIE_UA, Profile, Registry, Status, month_index, month_text, synthesise_stock
 
+_POTASH = SECTORS.index("potash")
+
 #: Monthly outputs, in table order (all counts are within the month; stocks are at its end).
 OUTPUTS = (
     "prisoners_held", "arrests", "released_deal", "released_pardon", "released_served", "died", "expelled",
@@ -69,9 +71,10 @@ class RepressionBargaining(mesa.Model):
 
     def relief_in_force(self) -> float:
         """Value to the regime of all relief in force, US sectors (transit-scaled) and EU (RU)."""
-        lifted = (1.0 - self.us.level) * self.us.value
-        lifted[SECTORS.index("potash")] *= self.eu.transit_factor()
-        return float(lifted.sum() + (1.0 - self.eu.level) * self.params.eu.value)
+        us, potash = self.us, _POTASH
+        total = sum((1.0 - lv) * v for lv, v in zip(us.level.tolist(), us.value.tolist()))
+        total -= (1.0 - us.level[potash]) * us.value[potash] * (1.0 - self.eu.transit_factor())
+        return float(total + (1.0 - self.eu.level) * self.params.eu.value)
 
     # ---------------------------------------------------------------- the month
     def step(self) -> None:

@@ -57,7 +57,7 @@ def month_text(index: int) -> str:
 
 def class_of(profile: np.ndarray, ties: np.ndarray) -> np.ndarray:
     """Class code of each prisoner: ``profile * 8 + (ties & 7)``."""
-    return (profile.astype(np.int64) * 8 + (ties.astype(np.int64) & 7)).astype(np.int16)
+    return (profile.astype(np.int16) * 8) | (ties.astype(np.int16) & 7)
 
 
 def class_table() -> tuple[np.ndarray, np.ndarray]:
