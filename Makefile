@@ -19,9 +19,9 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
+# The baseline what-if into its own folder (replaced on each `make demo`); sim-run prints the report's path.
 demo: venv
-	$(BIN)/sim-run scenario=baseline replicates=40 months=36 seed=2025 hydra.run.dir=results/demo/baseline
-	@echo "report: $(CURDIR)/results/demo/baseline/report.md"
+	@$(BIN)/sim-run scenario=baseline replicates=200 months=36 seed=2025 hydra.run.dir=results/demo/baseline overwrite=true
 
 test: venv
 	$(BIN)/python -m pytest -q
