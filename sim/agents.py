@@ -270,9 +270,10 @@ class Opposition(mesa.Agent):
     def __init__(self, model: "RepressionBargaining") -> None:
         super().__init__(model)
         self.mobilisation = model.params.opposition.initial_mobilisation
+        op = model.params.opposition
         self.exiles = 0
-        self.centres = [1.0]
-        self._fragmentation = 0.0
+        self.centres = [1.0] + [op.new_centre_weight] * (op.initial_centres - 1)
+        self._update_fragmentation()
 
     def fragmentation(self) -> float:
         """1 - Herfindahl index of the centres' weights: 0 with one centre, towards 1 with many equal ones."""

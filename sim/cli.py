@@ -18,6 +18,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Glob
 from omegaconf import DictConfig, OmegaConf
 
 from .config import CONF_DIR, RunConfig, register, scenario_params, to_run_config
@@ -98,7 +99,16 @@ def _variants(overrides: list[str]) -> list[list[str]]:
     base, sweeps = [], []
     for o in parsed:
         if o.is_sweep_override():
-            values = [str(v) for v in o.sweep_string_iterator()]
+            glob = o.value()
+            if isinstance(glob, Glob):  # glob(...) over a config group: expand against the group's files
+                if o.get_key_element() != "scenario":
+                    raise UserError(f"{o.get_key_element()}: glob() sweeps only work over scenario")
+                values = glob.filter(scenarios())
+                if not values:
+                    raise UserError(f"scenario={o.input_line.split('=', 1)[1]}: matches no scenario; allowed: "
+                                    f"{', '.join(scenarios())}")
+            else:
+                values = [str(v) for v in o.sweep_string_iterator()]
             base.append(f"{o.get_key_element()}={values[0]}")
             sweeps.append((len(base) - 1, o.get_key_element(), values))
         else:
@@ -119,6 +129,8 @@ def precheck(argv: list[str]) -> None:
         return  # --help, --cfg, --info ...: Hydra's own business
     try:
         variants = _variants(overrides)
+    except UserError:
+        raise
     except Exception as exc:  # noqa: BLE001 - Hydra's parser errors have several types
         raise UserError(_one_line(exc)) from None
     run_dir = None

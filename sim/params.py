@@ -134,8 +134,9 @@ class PopulationParams:
     tie_pl: float = p(0.04, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.01, 0.1))
     tie_us: float = p(0.005, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.02))
     tie_ua: float = p(0.05, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.01, 0.15))
-    sentence_ordinary_years: float = p(4.0, unit="years", lo=0.1, hi=30.0, source="assumption",
-                                       plausible=(2.5, 6.0))
+    # Most political sentences are a few years (a stock of ~1,100 fed by ~33 a month turns over in ~3 years).
+    sentence_ordinary_years: float = p(3.0, unit="years", lo=0.1, hi=30.0, source="assumption",
+                                       plausible=(2.0, 5.0))
     sentence_notable_years: float = p(7.0, unit="years", lo=0.1, hi=30.0, source="assumption",
                                       plausible=(5.0, 10.0))
     # Bialiatski 10 years, Kalesnikava 11 years (seeds:sentence_bialiatski, seeds:sentence_kalesnikava).
@@ -373,6 +374,8 @@ class OppositionParams:
         leadership_drain: fall of mobilisation per expelled symbol (who leads from abroad instead).
         new_centre_probability: probability that a released symbol founds a new centre of legitimacy.
         new_centre_weight: weight of a new centre relative to the original leadership's (share).
+        initial_centres: centres of legitimacy at the start: the leadership in exile plus those founded by
+            symbols already released (each at ``new_centre_weight``).
         lobbying: strength with which a united opposition holds the EU to its sanctions (share).
     """
 
@@ -387,7 +390,9 @@ class OppositionParams:
     # centres of legitimacy: 2/3.
     new_centre_probability: float = p(2 / 3, unit="probability", lo=0.0, hi=1.0,
                                       source="seeds:release_2025_12_high_profile", plausible=(0.2, 0.9))
-    new_centre_weight: float = p(0.3, unit="share", lo=0.0, hi=10.0, source="assumption", plausible=(0.1, 0.6))
+    new_centre_weight: float = p(0.2, unit="share", lo=0.0, hi=10.0, source="assumption", plausible=(0.05, 0.5))
+    # Babaryka and Kalesnikava, released in Dec 2025, are already alternative centres at the start (seed 003).
+    initial_centres: int = p(3, unit="centres", lo=1, hi=1000, source="seeds:release_2025_12_high_profile")
     lobbying: float = p(0.5, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 1.0))
 
 

@@ -50,6 +50,7 @@ def test_command_line_wins_over_scenario():
     (["eu.stance=soft"], "eu.stance = 'soft': must be one of firm, relaxed"),
     (["-m", "us.price_per_prisoner=1,2,-3"], "us.price_per_prisoner = -3.0"),
     (["-m", "scenario=baseline,nope"], "scenario=nope: unknown scenario"),
+    (["-m", "scenario=glob(zz*)"], "scenario=glob(zz*): matches no scenario"),
 ])
 def test_bad_input_is_one_line_naming_the_field(argv, starts):
     with pytest.raises(UserError) as err:
@@ -69,3 +70,4 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
 def test_good_input_passes():
     precheck(["scenario=us_snapback", "replicates=3", "months=12", "seed=5"])
     precheck(["-m", "scenario=baseline,us_conditional", "us.price_per_prisoner=1,2"])
+    precheck(["-m", "scenario=glob(*)", "us.relief_per_round=range(0.1,0.4,0.1)"])
