@@ -167,11 +167,12 @@ def price_and_opposition(ts: pd.DataFrame, scenario: str) -> Figure:
 def compare_fans(runs: dict[str, pd.DataFrame], column: str, ylabel: str, title: str) -> Figure:
     """Overlaid fan charts (median and 90 % band) of one column for several scenarios."""
     fig, ax = plt.subplots(figsize=(10, 5.5), constrained_layout=True)
+    alpha = 0.12 if len(runs) <= 4 else 0.05
     for i, (name, ts) in enumerate(runs.items()):
         b = monthly_bands(ts, column)
         x = _dates(b.index)
         color = COLORS[i % len(COLORS)]
-        ax.fill_between(x, b["p5"], b["p95"], color=color, alpha=0.12, lw=0)
+        ax.fill_between(x, b["p5"], b["p95"], color=color, alpha=alpha, lw=0)
         ax.plot(x, b["p50"], color=color, lw=2, label=name, ls="-" if i < len(COLORS) else "--")
     ax.set_title(title)
     ax.set_ylabel(ylabel)

@@ -172,12 +172,15 @@ def build_comparison(multirun_dir: Path) -> Path:
         from .tables import RunFolderError
 
         raise RunFolderError(f"{multirun_dir}: no complete run folders (with summary.json) below it")
-    tables, summaries = {}, {}
-    for r in runs:
-        ts, deals, summary = read_run(r)
-        label = str(r.relative_to(multirun_dir)) if r != multirun_dir else summary["scenario"]
+    loaded = [(r, *read_run(r)) for r in runs]
+    names = [s["scenario"] for _, _, _, s in loaded]
+    unique = len(set(names)) == len(names)  # label by scenario when that tells the runs apart
+    tables, summaries, folders = {}, {}, {}
+    for (r, ts, deals, summary), name in zip(loaded, names):
+        label = name if unique else (str(r.relative_to(multirun_dir)) if r != multirun_dir else name)
         tables[label] = (ts, deals)
         summaries[label] = summary
+        folders[label] = str(r.relative_to(multirun_dir)) if r != multirun_dir else "."
     fig_dir = multirun_dir / "figures"
     series = {k: v[0] for k, v in tables.items()}
     plotting.save(plotting.compare_fans(series, "prisoners_held", "prisoners held (persons)",
@@ -196,7 +199,7 @@ def build_comparison(multirun_dir: Path) -> Path:
     for label, s in summaries.items():
         recomputed = summarise(outcomes(*tables[label]))
         cells = [band(recomputed[c], units[c].unit) for c in COMPARE_COLUMNS]
-        lines.append(f"| `{label}` | {s.get('description', '')} | " + " | ".join(cells) + " |")
+        lines.append(f"| [`{label}`]({folders[label]}/report.md) | {s.get('description', '')} | " + " | ".join(cells) + " |")
     lines += ["", "## Figures", ""]
     for name, cap in (("compare_prisoners_held.png", "Prisoners held"), ("compare_arrests.png", "Arrests per month"),
                       ("compare_us_sanctions.png", "US sanctions in force"),

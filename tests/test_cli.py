@@ -101,7 +101,8 @@ def test_multirun_over_scenarios_and_comparison(tmp_path):
     r = sh(BIN / "sim-report", sweep)
     assert r.returncode == 0, r.stderr
     text = (sweep / "comparison.md").read_text()
-    assert "scenario=baseline/seed=1" in text and "scenario=us_conditional/seed=1" in text
+    assert "[`baseline`](months=12,replicates=4,scenario=baseline/seed=1/report.md)" in text
+    assert "[`us_conditional`](months=12,replicates=4,scenario=us_conditional/seed=1/report.md)" in text
     for name in ("baseline", "us_conditional"):
         assert name in pd.read_parquet(sweep / f"months=12,replicates=4,scenario={name}/seed=1/timeseries.parquet")[
             "scenario"].unique()
