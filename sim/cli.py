@@ -11,25 +11,34 @@ import argparse
 import logging
 import re
 import sys
+import time
+import traceback
 from pathlib import Path
+
+import pandas as pd
 
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
 from omegaconf import DictConfig, OmegaConf
 
 from .config import CONF_DIR, RunConfig, register, scenario_params, to_run_config
+from . import design
 from .metrics import outcomes, summarise
-from .params import ParamError
+from .params import ParamError, flatten
 from .prisoners import month_index, month_text
 from .report import build_comparison, build_run_report
-from .run import run_replicates
-from .tables import RunFolderError, holds_results, is_run_folder, provenance, write_run
+from .run import run_replicates, spawn_seeds
+from .tables import RunFolderError, find_runs, holds_results, is_run_folder, provenance, write_json, write_run, \
+    write_table
 
 register()
+log = logging.getLogger("sim-run")
 _FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun"}
 
 
@@ -152,38 +161,107 @@ def precheck(argv: list[str]) -> None:
     GlobalHydra.instance().clear()
 
 
-def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str]) -> Path:
-    """Run the replicates of a configuration into ``out_dir``; returns the report's path."""
+def _points(rc: RunConfig) -> tuple[list[tuple[int, object]], dict | None]:
+    """The parameter points this job runs: the configuration itself, or its chunk of a design."""
+    base = scenario_params(rc)
+    d = rc.design
+    if d.method == "none":
+        return [(-1, base)], None
+    fs = design.factors(d.include_levers, list(d.factors) or None)
+    x = design.sample(d.method, fs, d.samples, d.seed, d.levels)
+    idx = design.chunk_points(len(x), d.chunks, d.chunk)
+    info = {"method": d.method, "samples": d.samples, "seed": d.seed, "levels": d.levels, "chunks": d.chunks,
+            "include_levers": d.include_levers, "n_points": int(len(x)), "problem": design.problem(fs),
+            "integer": [f.integer for f in fs]}
+    return [(int(i), design.apply_point(base, fs, x[i])) for i in idx], info
+
+
+def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], job: str = "") -> Path | None:
+    """Run the replicates of a configuration (or its design chunk) into ``out_dir``.
+
+    Returns:
+        The report's path, or None when no report is written.
+    """
     from tqdm import tqdm
 
-    if holds_results(out_dir) and not rc.overwrite:
-        raise UserError(f"{out_dir}: already holds a run; choose a new folder or add overwrite=true")
-    params = scenario_params(rc)
-    with tqdm(total=rc.replicates, desc=f"{rc.name}", unit="replicate", disable=None if rc.progress else True,
-              file=sys.stderr) as bar:
-        result = run_replicates(params, rc.months, rc.replicates, rc.seed, progress=bar.update)
-    table = outcomes(result.timeseries, result.deals)
+    if rc.fail_on_purpose:
+        raise RuntimeError("fail_on_purpose=true: this job fails on purpose (to test failure handling)")
+    points, design_info = _points(rc)
+    started = time.perf_counter()
+    series, deal_tables, outcome_tables = [], [], []
+    with tqdm(total=rc.replicates * len(points), desc=f"{rc.name}", unit="replicate", file=sys.stderr,
+              disable=None if rc.progress else True) as bar:
+        for point, params in points:
+            res = run_replicates(params, rc.months, rc.replicates, rc.seed, progress=bar.update)
+            table = outcomes(res.timeseries, res.deals)
+            flat = flatten(params)
+            cols = {"job": job, "point": point, **{k: v for k, v in flat.items() if k != "name"}}
+            table = pd.concat([table, pd.DataFrame(cols, index=table.index)], axis=1)
+            if design_info is not None:
+                res.timeseries.insert(1, "point", point)
+                res.deals.insert(1, "point", point)
+            series.append(res.timeseries)
+            deal_tables.append(res.deals)
+            outcome_tables.append(table)
+    compute_s = time.perf_counter() - started
+    ts = pd.concat(series, ignore_index=True)
+    deals = pd.concat(deal_tables, ignore_index=True)
+    table = pd.concat(outcome_tables, ignore_index=True)
     end = month_text(month_index(rc.start) + rc.months - 1)
     summary = {
         "scenario": rc.name, "description": rc.description, "replicates": rc.replicates, "months": rc.months,
-        "start": rc.start, "end": end, "seed": rc.seed,
-        "uncertainty": "stochastic variation only (parameters fixed at the configuration's values)",
+        "start": rc.start, "end": end, "seed": rc.seed, "job": job,
+        "uncertainty": "stochastic variation only (parameters fixed at the configuration's values)"
+        if design_info is None else f"variation over {len(points)} design points and their replicates",
         "share_with_deal": float((table["deals"] > 0).mean()),
+        "compute_seconds": compute_s,
+        "design": design_info,
         "outcomes": summarise(table),
     }
-    write_run(out_dir, result.timeseries, result.deals, summary, config_yaml,
-              provenance(rc.seed, command, {"replicate_seeds": [int(s) for s in result.timeseries
-                                                                    .drop_duplicates("replicate")["seed"]]}))
+    write_table(out_dir / "outcomes.parquet", table)
+    write_run(out_dir, ts, deals, summary, config_yaml,
+              provenance(rc.seed, command, {"replicate_seeds": [int(s) for s in spawn_seeds(rc.seed, rc.replicates)]}))
+    if not rc.report or design_info is not None:
+        return None
     return build_run_report(out_dir)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    rc = to_run_config(cfg)
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
-    report = execute(rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), ["sim-run", *sys.argv[1:]])
-    print(f"report: {report.resolve()}")
+    hc = HydraConfig.get()
+    out_dir = Path(hc.runtime.output_dir)
+    multirun = hc.mode == RunMode.MULTIRUN
+    job = hc.sweep.subdir if multirun else ""
+    if multirun and is_run_folder(out_dir) and (out_dir / "outcomes.parquet").is_file():
+        log.info("skipping %s: its outputs are complete", job)  # re-running a sweep into the same folder
+        return
+    try:
+        rc = to_run_config(cfg)
+        if not multirun and holds_results(out_dir) and not rc.overwrite:
+            raise UserError(f"{out_dir}: already holds a run; choose a new folder or add overwrite=true")
+        (out_dir / "error.json").unlink(missing_ok=True)
+        report = execute(rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), ["sim-run", *sys.argv[1:]], job)
+    except Exception as exc:
+        if not multirun:
+            raise
+        # one failing job does not stop the sweep: its error is recorded for the sweep report
+        write_json(out_dir / "error.json", {"job": job, "error": type(exc).__name__, "message": str(exc),
+                                            "traceback": traceback.format_exc()})
+        log.error("job %s failed: %s: %s", job, type(exc).__name__, exc)
+        return
+    print(f"report: {report.resolve()}" if report else f"outputs: {out_dir.resolve()}")
+
+
+class SweepSummary(Callback):
+    """At the end of a multirun: how many jobs completed or failed, and how to build the sweep report."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        root = Path(config.hydra.sweep.dir)
+        done = len(find_runs(root))
+        failed = sorted(str(p.parent.relative_to(root)) for p in root.rglob("error.json"))
+        print(f"sweep: {done} job(s) complete, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}")
+        print(f"sweep report: sim-report {root}")
 
 
 def run() -> None:
@@ -201,12 +279,24 @@ def report(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="sim-report", description="Rebuild the report of a sim-run folder, or "
                                  "write a side-by-side comparison of the runs below a multirun folder.")
     ap.add_argument("dir", type=Path, help="a run folder (with summary.json) or a multirun folder")
+    ap.add_argument("--prim", metavar="CONDITION", default=None,
+                    help="scenario discovery: a yes/no condition on sweep.parquet's columns, e.g. "
+                         "'final_stock > initial_stock'; PRIM finds the parameter boxes where it holds")
     args = ap.parse_args(argv)
+    from .sweep_report import SweepError, build_sweep_report
+
     try:
         if not args.dir.is_dir():
             raise RunFolderError(f"{args.dir}: not a folder")
-        path = build_run_report(args.dir) if is_run_folder(args.dir) else build_comparison(args.dir)
-    except RunFolderError as exc:
+        if is_run_folder(args.dir):
+            if args.prim:
+                raise RunFolderError(f"{args.dir}: --prim needs a sweep folder, not a single run")
+            path = build_run_report(args.dir)
+        elif any(args.dir.rglob(".hydra/overrides.yaml")):
+            path = build_sweep_report(args.dir, args.prim)
+        else:
+            path = build_comparison(args.dir)
+    except (RunFolderError, SweepError) as exc:
         print(f"sim-report: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(f"report: {path.resolve()}")

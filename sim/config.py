@@ -8,13 +8,48 @@ checks types and key names while composing; ``OmegaConf.to_object`` then builds 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from .design import METHODS
 from .params import ParamError, ScenarioParams
+
+
+@dataclass
+class DesignConfig:
+    """A sensitivity design run by a sweep of chunk jobs (``sim-run sweep=sobol`` / ``sweep=morris``).
+
+    Attributes:
+        method: none (an ordinary run), sobol (Saltelli design, first and total indices) or morris.
+        samples: Sobol base sample size (a power of 2; points = samples x (factors + 2)) or Morris trajectories.
+        include_levers: also vary the levers (policy choices), not only the uncertainties.
+        factors: restrict the design to these dotted parameter names (empty: all with a plausible range).
+        chunks: number of jobs the points are split into; ``chunk`` is this job's share (0 .. chunks-1).
+        seed: seed of the design sampler (the same for every job, so they share one design).
+        levels: Morris grid levels.
+    """
+
+    method: str = "none"
+    samples: int = 64
+    include_levers: bool = False
+    factors: list[str] = field(default_factory=list)
+    chunks: int = 1
+    chunk: int = 0
+    seed: int = 1
+    levels: int = 4
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ParamError(f"design.method = {self.method!r}: must be one of {', '.join(METHODS)}")
+        if self.samples < 2:
+            raise ParamError(f"design.samples = {self.samples}: must be at least 2")
+        if self.chunks < 1 or not 0 <= self.chunk < self.chunks:
+            raise ParamError(f"design.chunk = {self.chunk}: must be in [0, design.chunks - 1 = {self.chunks - 1}]")
+        if self.levels < 2:
+            raise ParamError(f"design.levels = {self.levels}: must be at least 2")
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -30,6 +65,9 @@ class RunConfig(ScenarioParams):
         seed: root seed (a non-negative integer).
         overwrite: allow writing into a folder that already holds a run.
         progress: show a progress bar over replicates (when attached to a terminal).
+        report: write report.md and figures for this run (sweeps turn it off: the sweep report replaces them).
+        fail_on_purpose: make this job fail after validation (to test a sweep's failure handling).
+        design: a sensitivity design's chunk run by this job (method none: an ordinary run).
     """
 
     description: str = ""
@@ -38,6 +76,9 @@ class RunConfig(ScenarioParams):
     seed: int = 20251213
     overwrite: bool = False
     progress: bool = True
+    report: bool = True
+    fail_on_purpose: bool = False
+    design: DesignConfig = field(default_factory=DesignConfig)
 
     def __post_init__(self) -> None:
         if not 1 <= self.months <= 1200:

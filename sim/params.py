@@ -477,3 +477,17 @@ def describe(cls: type = ScenarioParams, prefix: str = "") -> list[dict[str, Any
         rows.append({"name": f"{prefix}{f.name}", "default": value, **{k: f.metadata[k] for k in
                      ("unit", "lo", "hi", "choices", "role", "plausible", "source")}})
     return rows
+
+
+def flatten(params: Any, prefix: str = "") -> dict[str, Any]:
+    """Every parameter value by dotted name (text and null become strings, for tables)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        if dataclasses.is_dataclass(value):
+            out.update(flatten(value, f"{prefix}{f.name}."))
+        elif isinstance(value, (bool, int, float)):
+            out[f"{prefix}{f.name}"] = value
+        else:
+            out[f"{prefix}{f.name}"] = "" if value is None else str(value)
+    return out

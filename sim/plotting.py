@@ -190,5 +190,92 @@ def save(fig: Figure, path) -> None:
     plt.close(fig)
 
 
-__all__ = ["prisoners_fan", "revolving_door", "deal_timeline", "sanctions", "price_and_opposition", "compare_fans",
-           "save"]
+
+
+def _param_values(df: pd.DataFrame, param: str):
+    values = sorted(df[param].dropna().unique().tolist())
+    numeric = pd.api.types.is_numeric_dtype(df[param])
+    return values, numeric
+
+
+def outcome_vs_param(df: pd.DataFrame, param: str, outcomes, units) -> Figure:
+    """Headline outcomes against one swept parameter: median and 90 % band over the rows at each value."""
+    values, numeric = _param_values(df, param)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), constrained_layout=True)
+    for ax, o in zip(axes.ravel(), outcomes):
+        g = df.groupby(param)[o]
+        med, lo, hi = g.median(), g.quantile(0.05), g.quantile(0.95)
+        x = np.asarray(values, float) if numeric else np.arange(len(values))
+        ax.fill_between(x, lo.reindex(values), hi.reindex(values), alpha=0.25, color=COLORS[0], lw=0,
+                        label="90 % band")
+        ax.plot(x, med.reindex(values), marker="o", color=COLORS[0], lw=2, label="median")
+        if not numeric:
+            ax.set_xticks(x, [str(v) for v in values], rotation=20, ha="right")
+        if o == "revolving_door_ratio":
+            ax.axhline(1.0, color="black", lw=1, ls="--", label="1 arrest per release")
+        ax.set_xlabel(param)
+        ax.set_ylabel(f"{units[o].label} ({units[o].unit})", fontsize=8)
+        ax.set_title(units[o].label, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Outcomes against {param}")
+    return fig
+
+
+def heatmaps(df: pd.DataFrame, p1: str, p2: str, outcomes, units) -> Figure:
+    """Median outcome over a grid of two swept parameters, one panel per outcome."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), constrained_layout=True)
+    for ax, o in zip(axes.ravel(), outcomes):
+        grid = df.groupby([p2, p1])[o].median().unstack(p1).sort_index().sort_index(axis=1)
+        im = ax.imshow(grid.to_numpy(float), origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns], rotation=30)
+        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+        for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
+            if np.isfinite(v) and grid.size <= 144:
+                ax.text(j, i, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}", ha="center", va="center", fontsize=7,
+                        color="white")
+        if o == "revolving_door_ratio" and grid.shape[0] > 1 and grid.shape[1] > 1:
+            z = grid.to_numpy(float)
+            if np.nanmin(z) < 1 < np.nanmax(z):
+                ax.contour(np.arange(grid.shape[1]), np.arange(grid.shape[0]), z, levels=[1.0], colors="red",
+                           linewidths=2)
+        fig.colorbar(im, ax=ax, label=units[o].unit)
+        ax.set_xlabel(p1)
+        ax.set_ylabel(p2)
+        ax.set_title(f"median {units[o].label}", fontsize=10)
+    fig.suptitle(f"Median outcomes over {p1} and {p2}")
+    return fig
+
+
+def sensitivity_bars(idx: pd.DataFrame, method: str, label: str, top: int = 15) -> Figure:
+    """Sobol (S1 and ST with 95 % intervals) or Morris (mu* with interval) indices, largest first."""
+    key = "ST" if method == "sobol" else "mu_star"
+    d = idx.sort_values(key, ascending=False).head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(d) + 1.8), constrained_layout=True)
+    y = np.arange(len(d))
+    if method == "sobol":
+        ax.barh(y + 0.2, d["ST"], 0.4, xerr=d["ST_conf"], color=COLORS[0], label="total order ST")
+        ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], color=COLORS[1], label="first order S1")
+        ax.set_xlabel("Sobol index (share of output variance), 95 % bootstrap interval")
+    else:
+        ax.barh(y, d["mu_star"], 0.6, xerr=d["mu_star_conf"], color=COLORS[0], label="mu* (mean |elementary effect|)")
+        ax.set_xlabel("Morris mu* (outcome units), 95 % bootstrap interval")
+    ax.set_yticks(y, d["factor"], fontsize=8)
+    ax.set_title(f"What drives: {label}")
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def prim_trajectory(traj: pd.DataFrame) -> Figure:
+    """PRIM's peeling trajectory: coverage against density, coloured by restricted dimensions."""
+    fig, ax = plt.subplots(figsize=(7, 5), constrained_layout=True)
+    sc = ax.scatter(traj["coverage"], traj["density"], c=traj["res_dim"], cmap="viridis", s=25)
+    fig.colorbar(sc, ax=ax, label="restricted parameters")
+    ax.set_xlabel("coverage (share of the cases of interest inside the box)")
+    ax.set_ylabel("density (share of the box's runs that are cases of interest)")
+    ax.set_title("PRIM peeling trajectory")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    return fig

@@ -153,3 +153,62 @@ def provenance(seed: int, command: list[str], extra: dict | None = None) -> dict
         "packages": versions,
         **(extra or {}),
     }
+
+
+def job_folders(root: Path) -> list[Path]:
+    """Folders of the jobs of a multirun (each has Hydra's ``.hydra/overrides.yaml``), sorted."""
+    root = Path(root)
+    return sorted(p.parent.parent for p in root.rglob(".hydra/overrides.yaml") if p.parent.parent != root)
+
+
+def job_status(root: Path) -> pd.DataFrame:
+    """One row per started job: folder, its overrides, and status (complete, failed, incomplete) with error."""
+    import yaml
+
+    rows = []
+    for job in job_folders(root):
+        overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text(encoding="utf-8")) or []
+        error = job / "error.json"
+        if (job / "outcomes.parquet").is_file() and is_run_folder(job):
+            status, message = "complete", ""
+        elif error.is_file():
+            info = json.loads(error.read_text(encoding="utf-8"))
+            status, message = "failed", f"{info.get('error')}: {info.get('message')}"
+        else:
+            status, message = "incomplete", "no outputs (still running, or killed)"
+        rows.append({"job": str(job.relative_to(root)), "overrides": [str(o) for o in overrides], "status": status,
+                     "error": message})
+    return pd.DataFrame(rows, columns=["job", "overrides", "status", "error"])
+
+
+def read_sweep(root: Path, jobs: list[str]) -> pd.DataFrame:
+    """Every complete job's ``outcomes.parquet`` in one table, read as one pyarrow dataset.
+
+    Args:
+        root: the multirun folder.
+        jobs: the complete jobs' folders relative to ``root``.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    files = [str(Path(root) / j / "outcomes.parquet") for j in jobs]
+    if not files:
+        return pd.DataFrame()
+    schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
+    return ds.dataset(files, format="parquet", schema=schema).to_table().to_pandas()
+
+
+def multirun_overrides(root: Path) -> list[str] | None:
+    """The overrides a multirun was started with (command line and config sweeps), from ``multirun.yaml``."""
+    import yaml
+
+    path = Path(root) / "multirun.yaml"
+    if not path.is_file():
+        return None
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    hydra_cfg = cfg.get("hydra", {})
+    task = list(hydra_cfg.get("overrides", {}).get("task", []) or [])
+    params = (hydra_cfg.get("sweeper", {}) or {}).get("params", {}) or {}
+    keys = {t.split("=", 1)[0] for t in task}
+    return task + [f"{k}={v}" for k, v in params.items() if k not in keys]
