@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3 python; do \
   "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: demo test venv bench clean-venv
+.PHONY: demo test venv bench bench-sweep clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (tried python3.13, python3.12, pyenv versions, python3)"; exit 1; fi
@@ -28,6 +28,9 @@ test: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_core.py
+
+bench-sweep: venv
+	$(BIN)/python benchmarks/bench_sweep.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 _EPS = 1e-12
+#: Smallest gain (RU) that counts as "better off": a deal must improve both sides by more than this.
+MIN_GAIN = 1e-9
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def _best_z(W: np.ndarray, V: np.ndarray, lo, hi, a, b, alpha: float) -> tuple[n
     gr = a[None, :] + b[None, :] * z - V[:, None]
     gu = W[:, None] - z
     with np.errstate(divide="ignore", invalid="ignore"):
-        obj = np.where((gr > _EPS) & (gu > _EPS), alpha * np.log(np.maximum(gr, _EPS))
+        obj = np.where((gr > MIN_GAIN) & (gu > MIN_GAIN), alpha * np.log(np.maximum(gr, _EPS))
                        + (1 - alpha) * np.log(np.maximum(gu, _EPS)), -np.inf)
     j = np.argmax(obj, axis=1)
     rows = np.arange(len(W))
@@ -246,7 +248,7 @@ def take_it_or_leave_it(w: np.ndarray, v: np.ndarray, counts: np.ndarray, fronti
     value = float(frontier.value(z))
     g_r = value - float(np.dot(v, counts)) - fixed_cost
     g_us = float(np.dot(w, counts)) - z
-    if g_r <= 0 or g_us <= 0:
+    if g_r <= MIN_GAIN or g_us <= MIN_GAIN:
         return no_deal(len(counts))
     return Deal(taken=counts.copy(), released=n, relief_cost=z, relief_value=value, gain_regime=g_r,
                 gain_us=g_us, lifted=frontier.lifted(z))

@@ -131,6 +131,24 @@ def _variants(overrides: list[str]) -> list[list[str]]:
     return out
 
 
+def expand_overrides(overrides: list[str]) -> list[dict[str, str]]:
+    """Every combination of the values of the (sweep) overrides, as key -> value text; hydra.* keys dropped."""
+    import itertools
+
+    axes = []
+    for o in OverridesParser.create().parse_overrides(overrides):
+        key = o.get_key_element()
+        if key.startswith(("hydra.", "hydra/")):
+            continue
+        if o.is_sweep_override():
+            value = o.value()
+            values = value.filter(scenarios()) if isinstance(value, Glob) else [str(v) for v in o.sweep_string_iterator()]
+        else:
+            values = [o.get_value_element_as_str()]
+        axes.append([(key, v) for v in values])
+    return [dict(c) for c in itertools.product(*axes)]
+
+
 def precheck(argv: list[str]) -> None:
     """Validate a ``sim-run`` command line without writing anything (raises :class:`UserError`)."""
     overrides, multirun, other = _split_argv(argv)

@@ -15,7 +15,6 @@ computed until all are there.
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 
@@ -39,23 +38,9 @@ class SweepError(ValueError):
 
 def expected_jobs(overrides: list[str]) -> list[dict[str, str]]:
     """Every combination of the swept values (key -> value text) that the multirun was to run."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import Glob
+    from .cli import expand_overrides
 
-    from .cli import scenarios
-
-    axes = []
-    for o in OverridesParser.create().parse_overrides(overrides):
-        key = o.get_key_element()
-        if key.startswith("hydra.") or key.startswith("hydra/"):
-            continue
-        if o.is_sweep_override():
-            value = o.value()
-            values = value.filter(scenarios()) if isinstance(value, Glob) else [str(v) for v in o.sweep_string_iterator()]
-        else:
-            values = [o.get_value_element_as_str()]
-        axes.append([(key, v) for v in values])
-    return [dict(c) for c in itertools.product(*axes)]
+    return expand_overrides(overrides)
 
 
 def _as_dict(overrides: list[str]) -> dict[str, str]:

@@ -111,7 +111,7 @@ def brute_force(w, v, m, fr, alpha, fixed):
         def neg(z, n=n):
             gr = float(fr.value(z)) - V[n - 1] - fixed
             gu = W[n - 1] - z
-            return 1e9 if gr <= 0 or gu <= 0 else -(alpha * math.log(gr) + (1 - alpha) * math.log(gu))
+            return 1e9 if gr <= bg.MIN_GAIN or gu <= bg.MIN_GAIN else -(alpha * math.log(gr) + (1 - alpha) * math.log(gu))
         grid = np.linspace(0, fr.z_max, 201)
         z0 = grid[int(np.argmin([neg(z) for z in grid]))]
         lo, hi = max(0.0, z0 - fr.z_max / 200), min(fr.z_max, z0 + fr.z_max / 200)

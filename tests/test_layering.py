@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-CORE = ["params", "bargaining", "prisoners", "agents", "model", "metrics", "run"]
+CORE = ["params", "bargaining", "prisoners", "agents", "model", "metrics", "run", "design"]
 PKG = Path(__file__).resolve().parents[1] / "sim"
 
 
