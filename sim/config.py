@@ -107,3 +107,23 @@ def scenario_params(rc: RunConfig) -> ScenarioParams:
     """The model parameters of a run configuration (run-control fields dropped)."""
     names = {f.name for f in dataclasses.fields(ScenarioParams)}
     return ScenarioParams(**{n: getattr(rc, n) for n in names})
+
+
+def load_scenario(name: str, overrides: list[str] | None = None) -> tuple[ScenarioParams, str]:
+    """The parameters and question of a scenario in ``conf/scenario/`` (composed like ``sim-run`` does).
+
+    Raises:
+        ParamError: for an unknown scenario, naming the allowed ones.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    names = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
+    if name not in names:
+        raise ParamError(f"scenario={name}: unknown scenario; allowed: {', '.join(names)}")
+    register()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        rc = to_run_config(compose(config_name="config", overrides=[f"scenario={name}", *(overrides or [])]))
+    GlobalHydra.instance().clear()
+    return scenario_params(rc), rc.description
