@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3 python; do \
   "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: demo test venv bench bench-sweep clean-venv
+.PHONY: demo test venv browser bench bench-sweep clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (tried python3.13, python3.12, pyenv versions, python3)"; exit 1; fi
@@ -23,7 +23,15 @@ venv: $(BIN)/.installed
 demo: venv
 	@$(BIN)/sim-run scenario=baseline replicates=200 months=36 seed=2025 hydra.run.dir=results/demo/baseline overwrite=true
 
-test: venv
+# Debian's Chromium for the browser test of the teaching page (never a browser download). As root (CI) it is
+# installed; elsewhere the test says how to install it and is skipped.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian's chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: /usr/bin/chromium is missing and this is not root: sudo apt-get install chromium"; fi; fi
+
+test: venv browser
 	$(BIN)/python -m pytest -q
 
 bench: venv

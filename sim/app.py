@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import solara
-from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
@@ -81,71 +80,62 @@ class TeachingModel(RepressionBargaining):
         return ts, deals
 
 
-def _axis_dates(model: TeachingModel) -> np.ndarray:
-    return np.array([np.datetime64(month_text(model.t0 + i)) for i in range(model.recorded)])
+def _months(model: TeachingModel) -> list[str]:
+    return [month_text(model.t0 + i) for i in range(max(model.recorded, 1))]
 
 
-def _figure() -> tuple[Figure, object]:
-    fig = Figure(figsize=(6.4, 3.4), layout="constrained")
-    return fig, fig.subplots()
+def _chart(title: str, ylabel: str, lines: dict[str, np.ndarray], months: list[str], *,
+           y_max: float | None = None, bars: dict[str, np.ndarray] | None = None) -> dict:
+    """An ECharts option (a plain dict), drawn in the browser: a step costs the server almost nothing.
+
+    ECharts, not Vega-Lite: solara-assets ships ECharts under the exact version Solara requests, so the page
+    stays offline; Solara asks for Vega by a version range that only a live CDN resolves.
+    """
+    series = [{"name": k, "type": "line", "showSymbol": len(months) == 1, "data": np.round(v, 4).tolist()}
+              for k, v in lines.items()]
+    series += [{"name": k, "type": "bar", "data": np.round(v, 4).tolist(), "itemStyle": {"opacity": 0.6}}
+               for k, v in (bars or {}).items()]
+    y_axis = {"type": "value", "name": ylabel, "nameLocation": "middle", "nameGap": 45}
+    if y_max is not None:
+        y_axis.update(min=0, max=y_max)
+    return {"title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}}, "animation": False,
+            "legend": {"top": 26, "type": "scroll"}, "grid": {"top": 62, "left": 64, "right": 20, "bottom": 40},
+            "tooltip": {"trigger": "axis"}, "xAxis": {"type": "category", "data": months},
+            "yAxis": y_axis, "series": series}
+
+
+def _show(option: dict, name: str) -> None:
+    solara.FigureEcharts(option=option, attributes={"style": "height: 320px; width: 100%", "class": f"chart-{name}"})
 
 
 @solara.component
 def PrisonersChart(model: TeachingModel):
     """Prisoners held at the end of each month."""
     update_counter.get()
-    fig, ax = _figure()
-    if model.recorded:
-        ax.plot(_axis_dates(model), model.out["prisoners_held"][: model.recorded], color="C0", lw=2)
-    else:  # before the first step: the stock at the start
-        ax.plot([np.datetime64(month_text(model.t0))], [model.registry.held], "o", color="C0")
-    ax.set_title("Political prisoners held")
-    ax.set_ylabel("persons")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    solara.FigureMatplotlib(fig, format="png")
+    n, months = model.recorded, _months(model)
+    held = model.out["prisoners_held"][:n] if n else np.array([model.registry.held])  # before step 1: the start
+    _show(_chart("Political prisoners held", "persons", {"held": held}, months), "prisoners")
 
 
 @solara.component
 def RevolvingDoorChart(model: TeachingModel):
-    """Arrests against releases each month, and cumulatively."""
+    """Arrests against releases, cumulatively, with the releases of each deal as bars."""
     update_counter.get()
-    fig, ax = _figure()
-    n = model.recorded
-    if n:
-        x = _axis_dates(model)
-        rel = sum(model.out[c][:n] for c in ("released_deal", "released_pardon", "released_served"))
-        ax.plot(x, np.cumsum(model.out["arrests"][:n]), color="C3", lw=2, label="arrests (cumulative)")
-        ax.plot(x, np.cumsum(rel), color="C2", lw=2, label="releases (cumulative)")
-        ax.bar(x, model.out["released_deal"][:n], width=20, color="C1", alpha=0.6, label="released in a deal")
-        ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("The revolving door: arrests against releases")
-    ax.set_ylabel("persons")
-    ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    solara.FigureMatplotlib(fig, format="png")
+    n, months = model.recorded, _months(model)
+    rel = sum(model.out[c][:n] for c in ("released_deal", "released_pardon", "released_served"))
+    _show(_chart("The revolving door: arrests against releases", "persons",
+                 {"arrests (cumulative)": np.cumsum(model.out["arrests"][:n]), "releases (cumulative)": np.cumsum(rel)},
+                 months, bars={"released in a deal": model.out["released_deal"][:n]}), "door")
 
 
 @solara.component
 def SanctionsChart(model: TeachingModel):
-    """US sanctions by sector and in total, and the EU's, in force."""
+    """US sanctions in total and by sector, and the EU's, in force."""
     update_counter.get()
-    fig, ax = _figure()
-    n = model.recorded
-    if n:
-        x = _axis_dates(model)
-        ax.plot(x, model.out["us_sanctions"][:n], color="C0", lw=2.5, label="US (all sectors)")
-        ax.plot(x, model.out["eu_sanctions"][:n], color="C4", lw=2.5, label="EU")
-        for i, s in enumerate(SECTORS):
-            ax.plot(x, model.out[f"us_{s}"][:n], lw=1, ls="--", color=f"C{i + 5}", label=f"US {s}")
-        ax.legend(fontsize=7, ncol=2)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title("Sanctions in force")
-    ax.set_ylabel("share in force")
-    ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    solara.FigureMatplotlib(fig, format="png")
+    n, months = model.recorded, _months(model)
+    series = {"US (all sectors)": model.out["us_sanctions"][:n], "EU": model.out["eu_sanctions"][:n],
+              **{f"US {s}": model.out[f"us_{s}"][:n] for s in SECTORS}}
+    _show(_chart("Sanctions in force", "share in force", series, months, y_max=1.0), "sanctions")
 
 
 @solara.component
@@ -157,7 +147,10 @@ def DealLog(model: TeachingModel):
     held = int(model.out["prisoners_held"][n - 1]) if n else model.registry.held
     # plain HTML, not solara.Markdown: Markdown loads KaTeX from a CDN, which an offline classroom cannot reach
     parts = [f"<p><b>{now}</b> — {held:,} held; learned price {model.regime.price:.2f} RU per prisoner "
-             f"equivalent.</p><p><i>{escape(model.question)}</i></p><h3>Deal log</h3>"]
+             f"equivalent.</p><p class='settings'>Scenario <b>{escape(model.params.name)}</b>; US policy: "
+             f"<b>{model.us.policy}</b>; EU: <b>{model.params.eu.stance}</b>; transit: "
+             f"<b>{'open' if model.eu.transit_open else 'closed'}</b>; seed {model.seed_used}.</p>"
+             f"<p><i>{escape(model.question)}</i></p><h3>Deal log</h3>"]
     if not model.deals:
         parts.append("<p class='deal-log-empty'>No deal yet.</p>")
     items = []
@@ -166,7 +159,7 @@ def DealLog(model: TeachingModel):
         notable = f" — notable: {d['released_high_profile']} high-profile" if d["released_high_profile"] else ""
         items.append(f"<li class='deal'><b>{d['month']}</b>: {d['released']} released{notable}; {d['expelled']} "
                      f"expelled{' (' + where + ')' if where else ''}; relief {d['relief']:.0f} RU for "
-                     f"{escape(d['sectors_lifted'] or 'nothing')}{'; <b>snapped back</b>' if d['snapped_back'] else ''}"
+                     f"{escape(d['sectors_lifted'].replace(',', ', ') or 'nothing')}{'; <b>snapped back</b>' if d['snapped_back'] else ''}"
                      "</li>")
     if items:
         parts.append("<ul>" + "".join(items) + "</ul>")
