@@ -145,6 +145,7 @@ class UnitedStates(mesa.Agent):
         self.budget = float(np.dot(self.level, self.cost))
         self._value_total = float(self.value.sum())
         self.watch: list[tuple[int, int, np.ndarray, float]] = []
+        self._engagement_from = model.month_of(up.engagement_from) if up.engagement_from else -1
         worth = np.array([1.0, up.worth_notable, up.worth_symbol])[_PROF]
         self.worth = worth + np.where((_TIES & TIE_US) != 0, up.citizen_bonus, 0.0)
 
@@ -156,7 +157,7 @@ class UnitedStates(mesa.Agent):
     def round_hazard(self) -> float:
         """Monthly probability of a bargaining round (0 under maximum pressure)."""
         up = self.model.params.us
-        if self.policy is USPolicy.MAXIMUM_PRESSURE:
+        if self.policy is USPolicy.MAXIMUM_PRESSURE or self.model.t < self._engagement_from:
             return 0.0
         if self.policy is USPolicy.CONDITIONAL and self.model.t <= self.model.regime.restraint_until:
             return 0.0  # the next step waits until the last one is verified

@@ -27,7 +27,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
 from omegaconf import DictConfig, OmegaConf
 
-from .config import CONF_DIR, RunConfig, register, scenario_params, to_run_config
+from .config import CONF_DIR, RunConfig, calibrated_params, register, to_run_config
 from . import design
 from .metrics import outcomes, summarise
 from .params import ParamError, flatten
@@ -171,6 +171,8 @@ def precheck(argv: list[str]) -> None:
             try:
                 cfg = compose(config_name="config", overrides=app)
                 rc = to_run_config(cfg)
+                if rc.calibrated:
+                    calibrated_params(rc, {o.split("=", 1)[0] for o in app})
             except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
                 raise UserError(_one_line(exc)) from None
             if not multirun and run_dir and holds_results(Path(run_dir)) and not rc.overwrite:
@@ -179,22 +181,26 @@ def precheck(argv: list[str]) -> None:
     GlobalHydra.instance().clear()
 
 
-def _points(rc: RunConfig) -> tuple[list[tuple[int, object]], dict | None]:
-    """The parameter points this job runs: the configuration itself, or its chunk of a design."""
-    base = scenario_params(rc)
+def _points(rc: RunConfig, explicit: set[str]) -> tuple[list[tuple[int, object]], dict | None, str]:
+    """The parameter points this job runs (the configuration, or its chunk of a design), each as one
+    scenario per replicate, and the sentence saying what uncertainty the replicates carry."""
+    per_rep, uncertainty = calibrated_params(rc, explicit)
+    base = per_rep[0]
     d = rc.design
     if d.method == "none":
-        return [(-1, base)], None
+        return [(-1, per_rep)], None, uncertainty
     fs = design.factors(d.include_levers, list(d.factors) or None)
     x = design.sample(d.method, fs, d.samples, d.seed, d.levels)
     idx = design.chunk_points(len(x), d.chunks, d.chunk)
     info = {"method": d.method, "samples": d.samples, "seed": d.seed, "levels": d.levels, "chunks": d.chunks,
             "include_levers": d.include_levers, "n_points": int(len(x)), "problem": design.problem(fs),
             "integer": [f.integer for f in fs]}
-    return [(int(i), design.apply_point(base, fs, x[i])) for i in idx], info
+    return ([(int(i), design.apply_point(base, fs, x[i])) for i in idx], info,
+            f"variation over the design's points and their replicates")
 
 
-def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], job: str = "") -> Path | None:
+def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], job: str = "",
+            explicit: set[str] = frozenset()) -> Path | None:
     """Run the replicates of a configuration (or its design chunk) into ``out_dir``.
 
     Returns:
@@ -204,7 +210,7 @@ def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], 
 
     if rc.fail_on_purpose:
         raise RuntimeError("fail_on_purpose=true: this job fails on purpose (to test failure handling)")
-    points, design_info = _points(rc)
+    points, design_info, uncertainty = _points(rc, explicit)
     started = time.perf_counter()
     series, deal_tables, outcome_tables = [], [], []
     with tqdm(total=rc.replicates * len(points), desc=f"{rc.name}", unit="replicate", file=sys.stderr,
@@ -212,9 +218,11 @@ def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], 
         for point, params in points:
             res = run_replicates(params, rc.months, rc.replicates, rc.seed, progress=bar.update)
             table = outcomes(res.timeseries, res.deals)
-            flat = flatten(params)
-            cols = {"job": job, "point": point, **{k: v for k, v in flat.items() if k != "name"}}
-            table = pd.concat([table, pd.DataFrame(cols, index=table.index)], axis=1)
+            per = params if isinstance(params, list) else [params] * rc.replicates
+            flat = pd.DataFrame([flatten(p) for p in per]).drop(columns="name")  # a row per replicate: drawn values
+            flat.insert(0, "point", point)
+            flat.insert(0, "job", job)
+            table = pd.concat([table, flat.set_index(table.index)], axis=1)
             if design_info is not None:
                 res.timeseries.insert(1, "point", point)
                 res.deals.insert(1, "point", point)
@@ -229,8 +237,7 @@ def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], 
     summary = {
         "scenario": rc.name, "description": rc.description, "replicates": rc.replicates, "months": rc.months,
         "start": rc.start, "end": end, "seed": rc.seed, "job": job,
-        "uncertainty": "stochastic variation only (parameters fixed at the configuration's values)"
-        if design_info is None else f"variation over {len(points)} design points and their replicates",
+        "uncertainty": uncertainty, "calibration": rc.calibrated, "parameter_uncertainty": rc.parameter_uncertainty,
         "share_with_deal": float((table["deals"] > 0).mean()),
         "compute_seconds": compute_s,
         "design": design_info,
@@ -259,7 +266,8 @@ def _hydra_main(cfg: DictConfig) -> None:
         if not multirun and holds_results(out_dir) and not rc.overwrite:
             raise UserError(f"{out_dir}: already holds a run; choose a new folder or add overwrite=true")
         (out_dir / "error.json").unlink(missing_ok=True)
-        report = execute(rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), ["sim-run", *sys.argv[1:]], job)
+        explicit = {o.split("=", 1)[0].lstrip("+~") for o in hc.overrides.task}
+        report = execute(rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), ["sim-run", *sys.argv[1:]], job, explicit)
     except Exception as exc:
         if not multirun:
             raise
@@ -282,8 +290,15 @@ class SweepSummary(Callback):
         print(f"sweep report: sim-report {root}")
 
 
+def user_argv(argv: list[str]) -> list[str]:
+    """Map the user's ``calibration=X`` to the config field ``calibrated=X`` (``conf/calibration/`` is a folder
+    of calibration setups, which Hydra would take ``calibration=`` to choose from)."""
+    return [re.sub(r"^([+~]?)calibration=", r"\1calibrated=", a) for a in argv]
+
+
 def run() -> None:
     """Entry point of ``sim-run``: check the command line, then hand over to Hydra."""
+    sys.argv = [sys.argv[0], *user_argv(sys.argv[1:])]
     try:
         precheck(sys.argv[1:])
     except UserError as exc:
@@ -318,3 +333,59 @@ def report(argv: list[str] | None = None) -> None:
         print(f"sim-report: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(f"report: {path.resolve()}")
+
+
+def calibrate(argv: list[str] | None = None) -> None:
+    """Entry point of ``sim-calibrate``: fit the backtest to the seed figures and write a calibration folder."""
+    from datetime import datetime
+
+    from tqdm import tqdm
+
+    from .calibration import calibrate as run_calibration
+    from .calibration import months_between
+    from .calibration_report import write_calibration
+    from .config import load_calibration, load_scenario
+    from .sources import SeedsError, load_figures
+
+    ap = argparse.ArgumentParser(prog="sim-calibrate", description="Calibrate the model to the seed figures "
+                                 "(simulated method of moments, then an ABC posterior).")
+    ap.add_argument("calibration", nargs="?", default="default", help="a name in conf/calibration/ or a YAML path")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default results/calibration/NAME/DATE)")
+    ap.add_argument("--workers", type=int, default=None, help="processes for the optimiser (default: all cores)")
+    ap.add_argument("--quick", action="store_true", help="small settings for a first look (a minute or less)")
+    args = ap.parse_args(argv)
+    try:
+        cfg = load_calibration(args.calibration, load_figures())
+        base, _ = load_scenario(cfg["scenario"])
+        out = args.out or Path("results") / "calibration" / cfg["path"].stem / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+        if holds_results(out) or (out / "fit.json").exists():
+            raise UserError(f"--out {out}: already holds a calibration; choose a new folder")
+    except (ParamError, SeedsError, UserError) as exc:
+        print(f"sim-calibrate: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    if args.quick:
+        cfg.update(replicates=8, maxiter=4, popsize=4, abc_draws=120, abc_accept=0.1)
+    import os
+
+    workers = args.workers or os.cpu_count() or 1
+    months = months_between(base.start, max(t.end or t.start for t in cfg["targets"]))
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+
+    started = time.perf_counter()
+    result = run_calibration(base, cfg["free"], cfg["targets"], months, replicates=cfg["replicates"], seed=cfg["seed"],
+                             maxiter=cfg["maxiter"], popsize=cfg["popsize"], workers=workers,
+                             abc_draws=cfg["abc_draws"], abc_replicates=cfg["abc_replicates"],
+                             abc_accept=cfg["abc_accept"], progress=progress)
+    for bar in bars.values():
+        bar.close()
+    seconds = time.perf_counter() - started
+    path = write_calibration(out, result, cfg["targets"], cfg, ["sim-calibrate", *(argv or sys.argv[1:])],
+                             provenance(cfg["seed"], ["sim-calibrate", *(argv or sys.argv[1:])]), seconds)
+    print(f"fit: {path.resolve()}  ({result.evaluations} evaluations, {seconds:.0f} s, mismatch "
+          f"{result.evaluation.mismatch:.2f})")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -261,6 +261,7 @@ class USParams:
             clause, verified), snapback (re-impose when arrests spike after a deal), maximum_pressure (no
             deals), grand_bargain (most sanctions for all remaining prisoners).
         envoy: whether a special envoy institutionalises dialogue (rounds recur at ``round_hazard_envoy``).
+        engagement_from: first month a bargaining round can happen (YYYY-MM), or null for the start.
         round_hazard: monthly probability of a bargaining round without an envoy (1/month).
         round_hazard_envoy: monthly probability of a round with an envoy (1/month).
         price_per_prisoner: the most relief cost the US would bear to free one ordinary prisoner (RU).
@@ -280,6 +281,8 @@ class USParams:
     policy: str = p("transactional", unit="choice", role="lever", choices=US_POLICIES,
                     source="seeds:us_relief_potash_2025_12 (2025 deals traded releases for relief)")
     envoy: bool = p(True, unit="bool", role="lever", source="seeds:us_envoy_appointed_2025")
+    # Talks opened in 2025 (seeds:us_talks_opened_2025): a backtest from 2024 has no rounds before then.
+    engagement_from: Optional[str] = p(None, unit="YYYY-MM or null", role="lever", source="seeds:us_talks_opened_2025")
     round_hazard: float = p(0.08, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.2))
     # Four waves in 2025 (seeds:release_waves_2025): about one round every three months with an envoy.
     round_hazard_envoy: float = p(0.33, unit="1/month", lo=0.0, hi=1.0, source="seeds:release_waves_2025",
@@ -316,6 +319,9 @@ class USParams:
     banking: Sector = _sector(1.0, 300.0, 200.0, "assumption")
     other: Sector = _sector(1.0, 200.0, 150.0, "assumption")
 
+    def __post_init__(self) -> None:
+        check_month("us.engagement_from", self.engagement_from, allow_none=True)
+
     def sectors(self) -> list[Sector]:
         """The sectors in the order of :data:`SECTORS`."""
         return [getattr(self, s) for s in SECTORS]
@@ -345,7 +351,7 @@ class EUParams:
     initial_level: float = p(1.0, unit="share", lo=0.0, hi=1.0, source="assumption")
     renewal_month: int = p(2, unit="month of year", lo=1, hi=12, source="assumption (EU Belarus regime renews in February)")
     transit: str = p("closed", unit="choice", role="lever", choices=TRANSIT, source="seeds:eu_transit_closed_2025_12")
-    transit_reopen_month: str | None = p(None, unit="YYYY-MM or null", role="lever", source="assumption")
+    transit_reopen_month: Optional[str] = p(None, unit="YYYY-MM or null", role="lever", source="assumption")
     # Russian routes are overloaded and inefficient (seed 003): most potash value is lost while closed.
     transit_factor_closed: float = p(0.5, unit="share", lo=0.0, hi=1.0, source="assumption (seed 003, qualitative)",
                                      plausible=(0.2, 0.8))

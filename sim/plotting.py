@@ -279,3 +279,53 @@ def prim_trajectory(traj: pd.DataFrame) -> Figure:
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     return fig
+
+
+def calibration_targets(fit: pd.DataFrame, samples: dict) -> Figure:
+    """Each target's observed figure (a bound as a one-sided marker) against the simulated distribution."""
+    n = len(fit)
+    cols = 3
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 3.2 * rows), constrained_layout=True, squeeze=False)
+    for ax, r in zip(axes.ravel(), fit.itertuples()):
+        s = np.asarray(samples[r.target], float)
+        ax.hist(s, bins=min(20, max(5, len(np.unique(s)))), color=COLORS[0], alpha=0.7, label="simulated (replicates)")
+        ax.axvline(r.simulated_median, color=COLORS[0], lw=2, label="simulated median")
+        style = {"lower_bound": ("--", "observed (lower bound)"), "upper_bound": ("--", "observed (upper bound)"),
+                 "approximate": (":", "observed (approximate)")}.get(r.kind, ("-", "observed"))
+        ax.axvline(r.observed, color="black", lw=2, ls=style[0], label=style[1])
+        lo, hi = r.observed * (1 - r.tolerance), r.observed * (1 + r.tolerance)
+        if r.kind == "lower_bound":
+            ax.axvspan(r.observed, max(hi, s.max() if len(s) else hi), color="green", alpha=0.08, label="accepted")
+        elif r.kind == "upper_bound":
+            ax.axvspan(min(lo, s.min() if len(s) else lo), r.observed, color="green", alpha=0.08, label="accepted")
+        else:
+            ax.axvspan(lo, hi, color="green", alpha=0.08, label="within tolerance")
+        ax.set_title(f"{r.target} ({'met' if r.met else 'NOT met'})", fontsize=9)
+        ax.set_xlabel(f"{r.statistic}, {r.window}", fontsize=8)
+        ax.set_ylabel("replicates")
+        ax.legend(fontsize=6)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    fig.suptitle("Calibration targets against the simulated distribution at the fitted parameters")
+    return fig
+
+
+def posterior_marginals(posterior: pd.DataFrame, free, best: dict) -> Figure:
+    """Histograms of the accepted parameter draws within their prior bounds, with the optimum marked."""
+    n = len(free)
+    cols = 3
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 3.0 * rows), constrained_layout=True, squeeze=False)
+    for ax, f in zip(axes.ravel(), free):
+        ax.hist(posterior[f.name], bins=15, range=(f.low, f.high), color=COLORS[2], alpha=0.8, label="posterior draws")
+        ax.axvline(best[f.name], color="black", lw=2, label="optimum")
+        ax.set_xlim(f.low, f.high)
+        ax.set_title(f.name, fontsize=9)
+        ax.set_xlabel("value (x axis spans the prior bounds)", fontsize=8)
+        ax.set_ylabel("draws")
+        ax.legend(fontsize=7)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    fig.suptitle("Posterior marginals (ABC rejection)")
+    return fig

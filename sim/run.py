@@ -47,12 +47,12 @@ def run_model(params: ScenarioParams, months: int, seed: int) -> RepressionBarga
     return RepressionBargaining(params, months=months, rng=seed).run()
 
 
-def run_replicates(params: ScenarioParams, months: int, replicates: int, seed: int,
+def run_replicates(params: ScenarioParams | list[ScenarioParams], months: int, replicates: int, seed: int,
                    progress: Callable[[int], None] | None = None) -> RunResult:
     """Run ``replicates`` independent replicates of a scenario.
 
     Args:
-        params: the scenario.
+        params: the scenario, or one scenario per replicate (parameter uncertainty); they share name and start.
         months: months simulated from ``params.start``.
         replicates: number of replicates.
         seed: root seed; replicate seeds are spawned from it, so the tables depend on nothing else.
@@ -62,12 +62,16 @@ def run_replicates(params: ScenarioParams, months: int, replicates: int, seed: i
         The replicates' tables.
     """
     seeds = spawn_seeds(seed, replicates)
+    per = params if isinstance(params, list) else [params] * replicates
+    if len(per) != replicates:
+        raise ValueError(f"params: {len(per)} scenarios for {replicates} replicates")
+    params = per[0]
     t0 = month_index(params.start)
     months_text = [month_text(t0 + i) for i in range(months)]
     columns: dict[str, list[np.ndarray]] = {name: [] for name in OUTPUTS}
     deals: list[dict] = []
     for r, s in enumerate(seeds):
-        model = run_model(params, months, s)
+        model = run_model(per[r], months, s)
         for name in OUTPUTS:
             columns[name].append(model.out[name])
         for d in model.deals:

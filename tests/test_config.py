@@ -42,7 +42,7 @@ def test_command_line_wins_over_scenario():
 @pytest.mark.parametrize("argv,starts", [
     (["us.price_per_prisoner=-1"], "us.price_per_prisoner = -1.0: must be in"),
     (["population.tie_pl=1.2"], "population.tie_pl = 1.2: must be in [0.0, 1.0]"),
-    (["scenario=nope"], "scenario=nope: unknown scenario; allowed: baseline"),
+    (["scenario=nope"], "scenario=nope: unknown scenario; allowed: backtest_2024, baseline"),
     (["us.polcy=1"], "us.polcy: unknown key; allowed: policy"),
     (["months=abc"], "months = 'abc': must be of type Integer"),
     (["months=0"], "months = 0: must be in [1, 1200]"),
