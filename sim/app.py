@@ -25,7 +25,7 @@ from mesa.visualization.utils import update_counter
 from .config import load_scenario
 from .model import OUTPUTS, RepressionBargaining
 from .params import EU_STANCES, SECTORS, TRANSIT, US_POLICIES
-from .prisoners import month_index, month_text
+from .prisoners import month_text
 
 KEEP = "(as in the scenario)"
 SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "conf" / "scenario").glob("*.yaml"))
@@ -224,4 +224,4 @@ def main(argv: list[str] | None = None) -> None:
     os.execve(solara, cmd, env)
 
 
-__all__ = ["TeachingModel", "page", "main", "month_index"]
+__all__ = ["TeachingModel", "page", "main"]

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution
 
+from .design import apply_point
 from .params import ScenarioParams
 from .prisoners import month_index
 from .run import RunResult, run_replicates
@@ -122,11 +123,6 @@ def met(t: Target, simulated: float) -> bool:
     return target_loss(t, simulated) <= t.weight * (1.0 + 1e-9)
 
 
-def apply(base: ScenarioParams, free: list[FreeParameter], x: np.ndarray) -> ScenarioParams:
-    """The scenario with the free parameters set to ``x`` (integers rounded)."""
-    return base.replace(**{f.name: (int(round(v)) if f.integer else float(v)) for f, v in zip(free, x)})
-
-
 @dataclass
 class Evaluation:
     """The model evaluated at one parameter point: per-target replicate statistics and the mismatch."""
@@ -140,7 +136,7 @@ class Evaluation:
 def evaluate(base: ScenarioParams, free: list[FreeParameter], targets: list[Target], x: np.ndarray, months: int,
              replicates: int, seed: int) -> Evaluation:
     """Run the backtest at ``x`` and compute every target's statistic and loss."""
-    res = run_replicates(apply(base, free, x), months, replicates, seed)
+    res = run_replicates(apply_point(base, free, x), months, replicates, seed)
     samples = {t.name: statistic(res, t) for t in targets}
     losses = {t.name: target_loss(t, float(np.median(samples[t.name]))) for t in targets}
     return Evaluation(np.asarray(x, float), samples, losses, float(sum(losses.values())))
@@ -208,21 +204,17 @@ def calibrate(base: ScenarioParams, free: list[FreeParameter], targets: list[Tar
     bounds = [(f.low, f.high) for f in free]
     objective = Objective(base, free, targets, months, replicates, seed)
     history: list[dict] = []
-    n_eval = {"n": 0}
-    total_gens = maxiter + 1
 
     def callback(intermediate_result):
         history.append({"generation": len(history), "best_mismatch": float(intermediate_result.fun),
                         "evaluations": int(intermediate_result.nfev),
                         **{f.name: float(v) for f, v in zip(free, intermediate_result.x)}})
-        n_eval["n"] = int(intermediate_result.nfev)
         if progress:
-            progress("optimise", len(history), total_gens)
+            progress("optimise", len(history), maxiter + 1)
 
     res = differential_evolution(objective, bounds, x0=np.array([f.best for f in free]), maxiter=maxiter,
                                  popsize=popsize, seed=optimiser_seed, polish=False, workers=workers,
                                  updating="deferred" if workers != 1 else "immediate", callback=callback, tol=1e-6)
-    n_eval["n"] = int(res.nfev)
     best_eval = evaluate(base, free, targets, res.x, months, max(replicates, 32), seed)
 
     rng = np.random.default_rng(seed + 1)
@@ -242,7 +234,7 @@ def calibrate(base: ScenarioParams, free: list[FreeParameter], targets: list[Tar
     threshold = float(np.quantile(prior["mismatch"][np.isfinite(prior["mismatch"])], abc_accept)) if len(prior) else np.inf
     posterior = prior[prior["mismatch"] <= threshold].reset_index(drop=True)
     return CalibrationResult(best={f.name: (round(v) if f.integer else float(v)) for f, v in zip(free, res.x)},
-                             evaluation=best_eval, history=pd.DataFrame(history), evaluations=n_eval["n"],
+                             evaluation=best_eval, history=pd.DataFrame(history), evaluations=int(res.nfev),
                              posterior=posterior, threshold=threshold, prior_draws=abc_draws)
 
 

@@ -102,22 +102,27 @@ def _split_argv(argv: list[str]) -> tuple[list[str], bool, bool]:
     return overrides, multirun, other
 
 
+def _sweep_values(o) -> list[str]:
+    """The values of a parsed sweep override, as text; ``glob(...)`` is expanded against the scenarios."""
+    glob = o.value()
+    if not isinstance(glob, Glob):
+        return [str(v) for v in o.sweep_string_iterator()]
+    if o.get_key_element() != "scenario":  # glob(...) selects files of a config group: only scenario is one
+        raise UserError(f"{o.get_key_element()}: glob() sweeps only work over scenario")
+    values = glob.filter(scenarios())
+    if not values:
+        raise UserError(f"scenario={o.input_line.split('=', 1)[1]}: matches no scenario; allowed: "
+                        f"{', '.join(scenarios())}")
+    return values
+
+
 def _variants(overrides: list[str]) -> list[list[str]]:
     """Override lists to check: every swept value of each key once (others at their first value)."""
     parsed = OverridesParser.create().parse_overrides(overrides)
     base, sweeps = [], []
     for o in parsed:
         if o.is_sweep_override():
-            glob = o.value()
-            if isinstance(glob, Glob):  # glob(...) over a config group: expand against the group's files
-                if o.get_key_element() != "scenario":
-                    raise UserError(f"{o.get_key_element()}: glob() sweeps only work over scenario")
-                values = glob.filter(scenarios())
-                if not values:
-                    raise UserError(f"scenario={o.input_line.split('=', 1)[1]}: matches no scenario; allowed: "
-                                    f"{', '.join(scenarios())}")
-            else:
-                values = [str(v) for v in o.sweep_string_iterator()]
+            values = _sweep_values(o)
             base.append(f"{o.get_key_element()}={values[0]}")
             sweeps.append((len(base) - 1, o.get_key_element(), values))
         else:
@@ -140,11 +145,7 @@ def expand_overrides(overrides: list[str]) -> list[dict[str, str]]:
         key = o.get_key_element()
         if key.startswith(("hydra.", "hydra/")):
             continue
-        if o.is_sweep_override():
-            value = o.value()
-            values = value.filter(scenarios()) if isinstance(value, Glob) else [str(v) for v in o.sweep_string_iterator()]
-        else:
-            values = [o.get_value_element_as_str()]
+        values = _sweep_values(o) if o.is_sweep_override() else [o.get_value_element_as_str()]
         axes.append([(key, v) for v in values])
     return [dict(c) for c in itertools.product(*axes)]
 

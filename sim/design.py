@@ -93,8 +93,14 @@ def chunk_points(n_points: int, chunks: int, chunk: int) -> np.ndarray:
     return np.arange(chunk, n_points, chunks)
 
 
-def apply_point(base: ScenarioParams, fs: list[Factor], row: np.ndarray) -> ScenarioParams:
-    """The scenario with the factors set to one design point (integers rounded)."""
+def apply_point(base: ScenarioParams, fs: list, row: np.ndarray) -> ScenarioParams:
+    """The scenario with the factors set to one point (integers rounded).
+
+    Args:
+        base: the scenario.
+        fs: anything with ``name`` and ``integer``: design :class:`Factor` s, or calibration free parameters.
+        row: one value per factor.
+    """
     changes = {f.name: (int(round(v)) if f.integer else float(v)) for f, v in zip(fs, row)}
     return base.replace(**changes)
 

@@ -281,13 +281,19 @@ def prim_trajectory(traj: pd.DataFrame) -> Figure:
     return fig
 
 
+def _panels(n: int, row_height: float, cols: int = 3):
+    """A figure with ``n`` panels on a grid of ``cols`` columns (unused cells hidden); returns it and the axes."""
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(12, row_height * rows), constrained_layout=True, squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()[:n]
+
+
 def calibration_targets(fit: pd.DataFrame, samples: dict) -> Figure:
     """Each target's observed figure (a bound as a one-sided marker) against the simulated distribution."""
-    n = len(fit)
-    cols = 3
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 3.2 * rows), constrained_layout=True, squeeze=False)
-    for ax, r in zip(axes.ravel(), fit.itertuples()):
+    fig, axes = _panels(len(fit), 3.2)
+    for ax, r in zip(axes, fit.itertuples()):
         s = np.asarray(samples[r.target], float)
         ax.hist(s, bins=min(20, max(5, len(np.unique(s)))), color=COLORS[0], alpha=0.7, label="simulated (replicates)")
         ax.axvline(r.simulated_median, color=COLORS[0], lw=2, label="simulated median")
@@ -305,19 +311,14 @@ def calibration_targets(fit: pd.DataFrame, samples: dict) -> Figure:
         ax.set_xlabel(f"{r.statistic}, {r.window}", fontsize=8)
         ax.set_ylabel("replicates")
         ax.legend(fontsize=6)
-    for ax in axes.ravel()[n:]:
-        ax.set_visible(False)
     fig.suptitle("Calibration targets against the simulated distribution at the fitted parameters")
     return fig
 
 
 def posterior_marginals(posterior: pd.DataFrame, free, best: dict) -> Figure:
     """Histograms of the accepted parameter draws within their prior bounds, with the optimum marked."""
-    n = len(free)
-    cols = 3
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 3.0 * rows), constrained_layout=True, squeeze=False)
-    for ax, f in zip(axes.ravel(), free):
+    fig, axes = _panels(len(free), 3.0)
+    for ax, f in zip(axes, free):
         ax.hist(posterior[f.name], bins=15, range=(f.low, f.high), color=COLORS[2], alpha=0.8, label="posterior draws")
         ax.axvline(best[f.name], color="black", lw=2, label="optimum")
         ax.set_xlim(f.low, f.high)
@@ -325,7 +326,5 @@ def posterior_marginals(posterior: pd.DataFrame, free, best: dict) -> Figure:
         ax.set_xlabel("value (x axis spans the prior bounds)", fontsize=8)
         ax.set_ylabel("draws")
         ax.legend(fontsize=7)
-    for ax in axes.ravel()[n:]:
-        ax.set_visible(False)
     fig.suptitle("Posterior marginals (ABC rejection)")
     return fig
