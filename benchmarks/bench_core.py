@@ -16,8 +16,8 @@ import os
 import statistics
 import time
 
-from sim.params import ScenarioParams
-from sim.run import run_model
+from sim.core.params import ScenarioParams
+from sim.core.run import run_model
 
 
 def median_time(params: ScenarioParams, months: int, repeats: int) -> float:
@@ -49,12 +49,18 @@ def main() -> None:
     print(f"  median time        {1000 * ref:8.2f} ms   (target <= 20 ms)")
     print(f"  replicates/second  {1 / ref:8.1f}")
     for k, r in rows.items():
-        print(f"  {k:>9}: stock {r['initial_stock']:>7,d}  median {1000 * r['median_s']:8.2f} ms  ratio x{r['ratio']:.2f}")
+        print(
+            f"  {k:>9}: stock {r['initial_stock']:>7,d}  median {1000 * r['median_s']:8.2f} ms  ratio "
+            f"x{r['ratio']:.2f}"
+        )
     print(f"  x100 prisoners cost x{rows['x100']['ratio']:.2f} the time (target <= x5)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"months": args.months, "repeats": args.repeats, "replicates_per_second": 1 / ref, **rows}, fh,
-                      indent=2)
+            json.dump(
+                {"months": args.months, "repeats": args.repeats, "replicates_per_second": 1 / ref, **rows},
+                fh,
+                indent=2,
+            )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,11 @@ def run_measured(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProc
             pass
         time.sleep(0.2)
     out, err = proc.communicate()
-    return time.perf_counter() - start, peak / 1e9, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return (
+        time.perf_counter() - start,
+        peak / 1e9,
+        subprocess.CompletedProcess(cmd, proc.returncode, out, err),
+    )
 
 
 def main() -> None:
@@ -55,9 +59,17 @@ def main() -> None:
     tranches = ",".join(f"{x:.3g}" for x in [0.05 + 0.45 * i / (args.side - 1) for i in range(args.side)])
     with tempfile.TemporaryDirectory() as tmp:
         sweep = Path(tmp) / "sweep"
-        cmd = [str(BIN / "sim-run"), "-m", f"us.price_per_prisoner={prices}", f"us.relief_per_round={tranches}",
-               f"replicates={args.replicates}", f"months={args.months}", "report=false", "progress=false",
-               f"hydra.sweep.dir={sweep}"]
+        cmd = [
+            str(BIN / "sim-run"),
+            "-m",
+            f"us.price_per_prisoner={prices}",
+            f"us.relief_per_round={tranches}",
+            f"replicates={args.replicates}",
+            f"months={args.months}",
+            "report=false",
+            "progress=false",
+            f"hydra.sweep.dir={sweep}",
+        ]
         wall, peak, r = run_measured(cmd)
         if r.returncode != 0:
             sys.exit("sweep failed: " + r.stderr[-2000:])
@@ -69,11 +81,24 @@ def main() -> None:
         if rr.returncode != 0:
             sys.exit("sim-report failed: " + rr.stderr[-2000:])
     share = 1 - compute / (wall * workers)
-    res = {"jobs": jobs, "replicate_runs": runs, "months": args.months, "workers": workers, "wall_s": wall,
-           "runs_per_s": runs / wall, "compute_s": compute, "hydra_share": share, "peak_gb": peak,
-           "report_wall_s": rwall, "report_peak_gb": rpeak}
-    print(f"sweep: {jobs} jobs x {args.replicates} replicates x {args.months} months = {runs:,} replicate runs, "
-          f"{workers} workers")
+    res = {
+        "jobs": jobs,
+        "replicate_runs": runs,
+        "months": args.months,
+        "workers": workers,
+        "wall_s": wall,
+        "runs_per_s": runs / wall,
+        "compute_s": compute,
+        "hydra_share": share,
+        "peak_gb": peak,
+        "report_wall_s": rwall,
+        "report_peak_gb": rpeak,
+    }
+    print(
+        f"sweep: {jobs} jobs x {args.replicates} replicates x {args.months} months = {runs:,} replicate "
+        f"runs, "
+        f"{workers} workers"
+    )
     print(f"  wall time          {wall:8.1f} s   (target <= 180 s)")
     print(f"  runs per second    {runs / wall:8.1f}")
     print(f"  in-job compute     {compute:8.1f} s   (sum over jobs)")

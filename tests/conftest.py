@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.params import ScenarioParams
-from sim.run import run_replicates
+from sim.core.params import ScenarioParams
+from sim.core.run import run_replicates
 
 
 @pytest.fixture(scope="session")

@@ -21,18 +21,30 @@ from pathlib import Path
 
 import pytest
 
-from sim.app import TeachingModel
+from sim.edge.app import TeachingModel
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-CANVAS = "() => { const c = document.querySelector('.chart-prisoners canvas'); return c ? c.toDataURL() : ''; }"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CANVAS = (
+    "() => { const c = document.querySelector('.chart-prisoners canvas'); return c ? c.toDataURL() : ''; }"
+)
 
 
 def test_teaching_model_takes_flat_parameters():
-    m = TeachingModel(scenario_name="us_maximum_pressure", price_per_prisoner=2.0, eu_stance="relaxed", seed="7")
+    m = TeachingModel(
+        scenario_name="us_maximum_pressure", price_per_prisoner=2.0, eu_stance="relaxed", seed="7"
+    )
     assert m.params.us.policy == "maximum_pressure" and m.params.us.price_per_prisoner == 2.0
     assert m.params.eu.stance == "relaxed" and m.params.us.potash.level == 1.0 and m.seed_used == 7
     for _ in range(3):
@@ -44,12 +56,19 @@ def test_teaching_model_takes_flat_parameters():
 @pytest.fixture(scope="module")
 def app_url():
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it as root: apt-get install chromium)")
+        pytest.skip(
+            "Debian's chromium is not installed (make test installs it as root: apt-get install chromium)"
+        )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "sim-app"), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "sim-app"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -76,8 +95,14 @@ def test_page_in_chromium(app_url):
         errors, failed, outside = [], [], []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("requestfailed", lambda r: failed.append(r.url))
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "blob:",
-                                                                                         "data:", "ws://127.0.0.1")) else None)
+        page.on(
+            "request",
+            lambda r: (
+                outside.append(r.url)
+                if not r.url.startswith(("http://127.0.0.1", "blob:", "data:", "ws://127.0.0.1"))
+                else None
+            ),
+        )
         page.goto(app_url, wait_until="networkidle")
         for chart in ("prisoners", "door", "sanctions"):
             page.wait_for_selector(f".chart-{chart} canvas", timeout=30000)
@@ -87,7 +112,9 @@ def test_page_in_chromium(app_url):
         page.locator(".v-select", has_text="US policy").click()
         page.locator(".v-list-item", has_text="snapback").click()
         page.get_by_role("button", name="Reset").click()
-        page.wait_for_function("() => document.querySelector('.deal-log').innerText.includes('US policy: snapback')")
+        page.wait_for_function(
+            "() => document.querySelector('.deal-log').innerText.includes('US policy: snapback')"
+        )
 
         # step: the chart changes every month; a deal appears within two years
         timings = []
@@ -109,9 +136,15 @@ def test_page_in_chromium(app_url):
             assert len(rows) - 1 == len(timings) and "deals.csv" in z.namelist()
 
         page.screenshot(path=str(ARTIFACTS / "sim-app.png"), full_page=True)
-        (ARTIFACTS / "sim-app-step-timing.json").write_text(json.dumps(
-            {"step_to_chart_ms": [round(1000 * t, 1) for t in timings],
-             "median_ms": round(1000 * statistics.median(timings), 1)}, indent=2))
+        (ARTIFACTS / "sim-app-step-timing.json").write_text(
+            json.dumps(
+                {
+                    "step_to_chart_ms": [round(1000 * t, 1) for t in timings],
+                    "median_ms": round(1000 * statistics.median(timings), 1),
+                },
+                indent=2,
+            )
+        )
         browser.close()
     assert errors == [], errors
     assert failed == [], failed

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from sim import bargaining as bg
+from sim.core import bargaining as bg
 
 
 def frontier_one(value: float, cost: float, z_max: float) -> bg.Frontier:
@@ -21,7 +21,9 @@ def test_hand_worked_single_class_clipped():
     # For a fixed n the interior z would be 0.5*2n - 0.5*(0 - n)/2 = 1.25 n >= 50 for n >= 40, so the
     # clip z = 50 binds; then k* = 0.5*100/1 - 0.5*(0 - 50)/2 = 50 + 12.5 = 62.5 -> n in {62, 63}.
     # G_R = 100 - n, G_US = 2n - 50: n=62 -> 38*74 = 2812, n=63 -> 37*76 = 2812: a tie, the first wins.
-    d = bg.nash_release(np.array([2.0]), np.array([1.0]), np.array([100]), frontier_one(100, 50, 50), alpha=0.5)
+    d = bg.nash_release(
+        np.array([2.0]), np.array([1.0]), np.array([100]), frontier_one(100, 50, 50), alpha=0.5
+    )
     assert d.released == 62
     assert math.isclose(d.relief_cost, 50.0)
     assert math.isclose(d.relief_value, 100.0)
@@ -32,7 +34,9 @@ def test_hand_worked_interior_relief():
     # 10 held, w = 10, v = 1, a sector worth 100 costing 100 (b = 1), up to 1000 on offer.
     # Surplus a + bW - V = 10n - n = 9n rises in n: all 10 released. Then z = 0.5*100 - 0.5*(0 - 10)/1 = 55,
     # G_R = 55 - 10 = 45, G_US = 100 - 55 = 45: the symmetric split of the surplus 90.
-    d = bg.nash_release(np.array([10.0]), np.array([1.0]), np.array([10]), frontier_one(100, 100, 1000), alpha=0.5)
+    d = bg.nash_release(
+        np.array([10.0]), np.array([1.0]), np.array([10]), frontier_one(100, 100, 1000), alpha=0.5
+    )
     assert d.released == 10
     assert math.isclose(d.relief_cost, 55.0)
     assert math.isclose(d.gain_regime, 45.0) and math.isclose(d.gain_us, 45.0)
@@ -48,7 +52,9 @@ def test_bargaining_power_shifts_the_split():
 
 def test_no_deal_when_holding_is_worth_more_than_any_relief():
     # the regime values each prisoner at 5 but the whole sector is worth 40 to it: nothing to agree on
-    d = bg.nash_release(np.array([10.0]), np.array([50.0]), np.array([10]), frontier_one(40, 10, 40), alpha=0.5)
+    d = bg.nash_release(
+        np.array([10.0]), np.array([50.0]), np.array([10]), frontier_one(40, 10, 40), alpha=0.5
+    )
     assert not d.happened and d.released == 0
 
 
@@ -60,16 +66,23 @@ def test_reserve_high_value_classes_come_last():
 
 
 def test_frontier_lifts_best_value_per_cost_first():
-    fr = bg.relief_frontier(np.array([1.0, 1.0, 0.5]), np.array([100.0, 300.0, 50.0]), np.array([50.0, 100.0, 10.0]),
-                            z_max=1e9)
+    fr = bg.relief_frontier(
+        np.array([1.0, 1.0, 0.5]), np.array([100.0, 300.0, 50.0]), np.array([50.0, 100.0, 10.0]), z_max=1e9
+    )
     assert list(fr.order) == [2, 1, 0]  # ratios 5, 3, 2
     assert math.isclose(float(fr.value(5.0)), 25.0)  # half of the 0.5-level third sector (worth 25 in all)
     assert np.allclose(fr.lifted(5.0 + 100.0), [1.0, 1.0, 0.0])
 
 
 def test_expand_escalation_splits_and_rises():
-    w, v, m, parent = bg.expand_escalation(np.array([1.0, 5.0]), np.array([1.0, 2.0]), np.array([3, 9]),
-                                           np.array([False, True]), np.array([0.0, 1.0]), depth=4)
+    w, v, m, parent = bg.expand_escalation(
+        np.array([1.0, 5.0]),
+        np.array([1.0, 2.0]),
+        np.array([3, 9]),
+        np.array([False, True]),
+        np.array([0.0, 1.0]),
+        depth=4,
+    )
     assert list(m) == [3, 1, 1, 1, 1, 5] and list(parent) == [0, 1, 1, 1, 1, 1]
     assert list(v[1:]) == [2.0, 3.0, 4.0, 5.0, 6.0]
 
@@ -108,10 +121,16 @@ def brute_force(w, v, m, fr, alpha, fixed):
     W, V = np.cumsum(ws), np.cumsum(vs)
     best = -np.inf
     for n in range(1, len(ws) + 1):
+
         def neg(z, n=n):
             gr = float(fr.value(z)) - V[n - 1] - fixed
             gu = W[n - 1] - z
-            return 1e9 if gr <= bg.MIN_GAIN or gu <= bg.MIN_GAIN else -(alpha * math.log(gr) + (1 - alpha) * math.log(gu))
+            return (
+                1e9
+                if gr <= bg.MIN_GAIN or gu <= bg.MIN_GAIN
+                else -(alpha * math.log(gr) + (1 - alpha) * math.log(gu))
+            )
+
         grid = np.linspace(0, fr.z_max, 201)
         z0 = grid[int(np.argmin([neg(z) for z in grid]))]
         lo, hi = max(0.0, z0 - fr.z_max / 200), min(fr.z_max, z0 + fr.z_max / 200)

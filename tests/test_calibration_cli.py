@@ -7,7 +7,6 @@ import json
 import pandas as pd
 import pytest
 import yaml
-
 from test_cli import BIN, sh
 
 pytestmark = pytest.mark.slow
@@ -22,14 +21,29 @@ def quick_fit(tmp_path_factory):
 
 
 def test_calibration_folder(quick_fit):
-    for f in ("fit.md", "fit.json", "posterior.parquet", "calibrated.yaml", "history.parquet", "figures/targets.png",
-              "figures/posterior.png", ):
+    for f in (
+        "fit.md",
+        "fit.json",
+        "posterior.parquet",
+        "calibrated.yaml",
+        "history.parquet",
+        "figures/targets.png",
+        "figures/posterior.png",
+    ):
         assert (quick_fit / f).is_file(), f
     fit = json.loads((quick_fit / "fit.json").read_text())
     names = {t["target"] for t in fit["targets"]}
     assert {"prisoners_held_2025_12", "release_waves_2025", "released_since_2024_07"} <= names
     for t in fit["targets"]:
-        assert {"observed", "kind", "simulated_median", "simulated_p5", "simulated_p95", "loss", "met"} <= set(t)
+        assert {
+            "observed",
+            "kind",
+            "simulated_median",
+            "simulated_p5",
+            "simulated_p95",
+            "loss",
+            "met",
+        } <= set(t)
     assert fit["evaluations"] > 0 and fit["history"]
     text = (quick_fit / "fit.md").read_text()
     assert "targets met" in text
@@ -46,14 +60,28 @@ def test_calibration_folder(quick_fit):
 def test_sim_run_with_calibration_and_parameter_uncertainty(quick_fit, tmp_path):
     cal = yaml.safe_load((quick_fit / "calibrated.yaml").read_text())["parameters"]
     fixed, drawn = tmp_path / "fixed", tmp_path / "drawn"
-    r = sh(BIN / "sim-run", "replicates=6", "months=6", f"calibration={quick_fit}", "us.relief_per_round=0.33",
-           f"hydra.run.dir={fixed}")
+    r = sh(
+        BIN / "sim-run",
+        "replicates=6",
+        "months=6",
+        f"calibration={quick_fit}",
+        "us.relief_per_round=0.33",
+        f"hydra.run.dir={fixed}",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     o = pd.read_parquet(fixed / "outcomes.parquet")
-    assert o["regime.arrests_ref"].nunique() == 1 and o["regime.arrests_ref"].iloc[0] == pytest.approx(cal["regime.arrests_ref"])
+    assert o["regime.arrests_ref"].nunique() == 1 and o["regime.arrests_ref"].iloc[0] == pytest.approx(
+        cal["regime.arrests_ref"]
+    )
     assert (o["us.relief_per_round"] == 0.33).all()  # the command line wins over the calibration
-    r = sh(BIN / "sim-run", "replicates=6", "months=6", f"calibration={quick_fit}", "parameter_uncertainty=true",
-           f"hydra.run.dir={drawn}")
+    r = sh(
+        BIN / "sim-run",
+        "replicates=6",
+        "months=6",
+        f"calibration={quick_fit}",
+        "parameter_uncertainty=true",
+        f"hydra.run.dir={drawn}",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     o = pd.read_parquet(drawn / "outcomes.parquet")
     post = pd.read_parquet(quick_fit / "posterior.parquet")
@@ -68,6 +96,10 @@ def test_bad_calibration_input_is_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("targets:\n  - {name: nope, statistic: held_at, start: '2025-12'}\n")
     r = sh(BIN / "sim-calibrate", bad)
-    assert r.returncode == 2 and "not a figure in seeds/figures.csv" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert (
+        r.returncode == 2
+        and "not a figure in seeds/figures.csv" in r.stderr
+        and len(r.stderr.splitlines()) == 1
+    )
     r = sh(BIN / "sim-run", "calibration=nowhere", f"hydra.run.dir={tmp_path / 'x'}")
     assert r.returncode == 2 and "calibration=nowhere" in r.stderr and not (tmp_path / "x").exists()

@@ -7,11 +7,21 @@ import dataclasses
 import pytest
 from hydra import compose, initialize_config_dir
 
-from sim.cli import UserError, precheck, scenarios
-from sim.config import CONF_DIR, scenario_params, to_run_config
+from sim.edge.cli import UserError, precheck, scenarios
+from sim.edge.config import CONF_DIR, scenario_params, to_run_config
 
-EXPECTED = {"baseline", "us_conditional", "us_snapback", "us_maximum_pressure", "us_grand_bargain", "eu_relaxes",
-            "eu_transit_reopens", "no_external_deals", "economic_squeeze", "opposition_surge"}
+EXPECTED = {
+    "baseline",
+    "us_conditional",
+    "us_snapback",
+    "us_maximum_pressure",
+    "us_grand_bargain",
+    "eu_relaxes",
+    "eu_transit_reopens",
+    "no_external_deals",
+    "economic_squeeze",
+    "opposition_surge",
+}
 
 
 def test_scenario_library_is_complete():
@@ -29,29 +39,37 @@ def test_each_scenario_composes_states_its_question_and_differs(name):
     if name != "baseline":
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             base = scenario_params(to_run_config(compose(config_name="config")))
-        assert params != dataclasses.replace(base, name=name)  # the scenario changes something besides its name
+        assert params != dataclasses.replace(
+            base, name=name
+        )  # the scenario changes something besides its name
 
 
 def test_command_line_wins_over_scenario():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        rc = to_run_config(compose(config_name="config", overrides=["scenario=us_conditional", "us.policy=snapback",
-                                                                    "months=7"]))
+        rc = to_run_config(
+            compose(
+                config_name="config", overrides=["scenario=us_conditional", "us.policy=snapback", "months=7"]
+            )
+        )
     assert rc.us.policy == "snapback" and rc.months == 7
 
 
-@pytest.mark.parametrize("argv,starts", [
-    (["us.price_per_prisoner=-1"], "us.price_per_prisoner = -1.0: must be in"),
-    (["population.tie_pl=1.2"], "population.tie_pl = 1.2: must be in [0.0, 1.0]"),
-    (["scenario=nope"], "scenario=nope: unknown scenario; allowed: backtest_2024, baseline"),
-    (["us.polcy=1"], "us.polcy: unknown key; allowed: policy"),
-    (["months=abc"], "months = 'abc': must be of type Integer"),
-    (["months=0"], "months = 0: must be in [1, 1200]"),
-    (["start=2025-13"], "start = '2025-13': must be a month as text YYYY-MM"),
-    (["eu.stance=soft"], "eu.stance = 'soft': must be one of firm, relaxed"),
-    (["-m", "us.price_per_prisoner=1,2,-3"], "us.price_per_prisoner = -3.0"),
-    (["-m", "scenario=baseline,nope"], "scenario=nope: unknown scenario"),
-    (["-m", "scenario=glob(zz*)"], "scenario=glob(zz*): matches no scenario"),
-])
+@pytest.mark.parametrize(
+    "argv,starts",
+    [
+        (["us.price_per_prisoner=-1"], "us.price_per_prisoner = -1.0: must be in"),
+        (["population.tie_pl=1.2"], "population.tie_pl = 1.2: must be in [0.0, 1.0]"),
+        (["scenario=nope"], "scenario=nope: unknown scenario; allowed: backtest_2024, baseline"),
+        (["us.polcy=1"], "us.polcy: unknown key; allowed: policy"),
+        (["months=abc"], "months = 'abc': must be of type Integer"),
+        (["months=0"], "months = 0: must be in [1, 1200]"),
+        (["start=2025-13"], "start = '2025-13': must be a month as text YYYY-MM"),
+        (["eu.stance=soft"], "eu.stance = 'soft': must be one of firm, relaxed"),
+        (["-m", "us.price_per_prisoner=1,2,-3"], "us.price_per_prisoner = -3.0"),
+        (["-m", "scenario=baseline,nope"], "scenario=nope: unknown scenario"),
+        (["-m", "scenario=glob(zz*)"], "scenario=glob(zz*): matches no scenario"),
+    ],
+)
 def test_bad_input_is_one_line_naming_the_field(argv, starts):
     with pytest.raises(UserError) as err:
         precheck(argv)

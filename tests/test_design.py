@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import design
-from sim.params import ScenarioParams, describe
-from sim.sweep_report import expected_jobs, missing_jobs
+from sim.analysis import design
+from sim.core.params import ScenarioParams, describe
+from sim.edge.cli import expand_overrides as expected_jobs
+from sim.views.sweep_report import missing_jobs
 
 
 def test_factors_come_from_the_schema_roles_and_ranges():
@@ -15,8 +16,12 @@ def test_factors_come_from_the_schema_roles_and_ranges():
     both = design.factors(include_levers=True)
     rows = {r["name"]: r for r in describe()}
     assert all(rows[f.name]["role"] == "uncertainty" for f in unc)
-    assert {f.name for f in both} - {f.name for f in unc} == {f.name for f in both if rows[f.name]["role"] == "lever"}
-    assert "us.price_per_prisoner" in {f.name for f in both} and "us.price_per_prisoner" not in {f.name for f in unc}
+    assert {f.name for f in both} - {f.name for f in unc} == {
+        f.name for f in both if rows[f.name]["role"] == "lever"
+    }
+    assert "us.price_per_prisoner" in {f.name for f in both} and "us.price_per_prisoner" not in {
+        f.name for f in unc
+    }
     for f in both:
         assert (f.lo, f.hi) == tuple(float(x) for x in rows[f.name]["plausible"])
     with pytest.raises(ValueError, match="us.policy"):
@@ -60,10 +65,16 @@ def test_morris_ranks_the_influential_factor_first():
 
 
 def test_expected_and_missing_jobs():
-    exp = expected_jobs(["us.price_per_prisoner=0.5,1", "eu.stance=firm,relaxed", "replicates=3", "hydra.run.dir=x"])
+    exp = expected_jobs(
+        ["us.price_per_prisoner=0.5,1", "eu.stance=firm,relaxed", "replicates=3", "hydra.run.dir=x"]
+    )
     assert len(exp) == 4 and {"us.price_per_prisoner": "0.5", "eu.stance": "firm", "replicates": "3"} in exp
-    started = [["us.price_per_prisoner=0.5", "eu.stance=firm", "replicates=3"],
-               ["us.price_per_prisoner=1.0", "eu.stance=firm", "replicates=3"]]
+    started = [
+        ["us.price_per_prisoner=0.5", "eu.stance=firm", "replicates=3"],
+        ["us.price_per_prisoner=1.0", "eu.stance=firm", "replicates=3"],
+    ]
     missing = missing_jobs(exp, started)
     assert [m["eu.stance"] for m in missing] == ["relaxed", "relaxed"]
-    assert len(expected_jobs(["scenario=glob(us_*)"])) == 4  # us_conditional, _grand_bargain, _maximum_pressure, _snapback
+    assert (
+        len(expected_jobs(["scenario=glob(us_*)"])) == 4
+    )  # us_conditional, _grand_bargain, _maximum_pressure, _snapback

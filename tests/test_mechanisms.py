@@ -7,7 +7,6 @@ asserts a difference larger than the replicate noise (Welch-style margin of two 
 from __future__ import annotations
 
 import numpy as np
-
 from conftest import replicated
 
 
@@ -29,7 +28,9 @@ def test_unconditional_payment_raises_later_arrests_vs_maximum_pressure():
     paid = replicated(us__policy="transactional")
     none = replicated(us__policy="maximum_pressure")
     later = slice(12, 36)
-    ok, diff, se = clearly_greater(per_replicate(paid, "arrests", later), per_replicate(none, "arrests", later))
+    ok, diff, se = clearly_greater(
+        per_replicate(paid, "arrests", later), per_replicate(none, "arrests", later)
+    )
     assert ok, (diff, se)
     assert paid.timeseries["learned_price"].mean() > none.timeseries["learned_price"].mean()
 
@@ -44,8 +45,13 @@ def test_conditional_relief_lowers_new_arrests():
 
 def test_closed_transit_lowers_what_potash_relief_buys():
     # only potash left on the table, so every deal is paid in potash relief
-    only_potash = dict(us__aviation__level=0.0, us__banking__level=0.0, us__other__level=0.0,
-                       us__potash__level=1.0, months=24)
+    only_potash = dict(
+        us__aviation__level=0.0,
+        us__banking__level=0.0,
+        us__other__level=0.0,
+        us__potash__level=1.0,
+        months=24,
+    )
     closed = replicated(eu__transit="closed", **only_potash)
     open_ = replicated(eu__transit="open", **only_potash)
     per_level = []

@@ -8,19 +8,35 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import bands, outcomes
-from sim.tables import RunFolderError, atomic_write, read_run, write_json
+from sim.core.metrics import bands, outcomes
+from sim.store.tables import RunFolderError, atomic_write, read_run, write_json
 
 
 def toy_tables():
-    ts = pd.DataFrame({
-        "scenario": "toy", "replicate": [0, 0, 0], "seed": 1, "month": ["2025-12", "2026-01", "2026-02"],
-        "prisoners_held": [100, 90, 95], "arrests": [5, 10, 5], "released_deal": [0, 20, 0],
-        "released_pardon": [3, 0, 0], "released_served": [2, 0, 0], "died": [0, 0, 0], "deal": [0.0, 1.0, 0.0],
-        "released_high_profile": [0, 1, 0], "expelled": [0, 20, 0], "high_profile_held": [5, 4, 4],
-        "us_sanctions": [0.7, 0.5, 0.5], "eu_sanctions": [1.0, 1.0, 1.0], "learned_price": [0.4, 0.5, 0.49],
-        "regime_relief": [0.0, 100.0, 100.0], "mobilisation": [0.3, 0.3, 0.3], "fragmentation": [0.0, 0.2, 0.2],
-    })
+    ts = pd.DataFrame(
+        {
+            "scenario": "toy",
+            "replicate": [0, 0, 0],
+            "seed": 1,
+            "month": ["2025-12", "2026-01", "2026-02"],
+            "prisoners_held": [100, 90, 95],
+            "arrests": [5, 10, 5],
+            "released_deal": [0, 20, 0],
+            "released_pardon": [3, 0, 0],
+            "released_served": [2, 0, 0],
+            "died": [0, 0, 0],
+            "deal": [0.0, 1.0, 0.0],
+            "released_high_profile": [0, 1, 0],
+            "expelled": [0, 20, 0],
+            "high_profile_held": [5, 4, 4],
+            "us_sanctions": [0.7, 0.5, 0.5],
+            "eu_sanctions": [1.0, 1.0, 1.0],
+            "learned_price": [0.4, 0.5, 0.49],
+            "regime_relief": [0.0, 100.0, 100.0],
+            "mobilisation": [0.3, 0.3, 0.3],
+            "fragmentation": [0.0, 0.2, 0.2],
+        }
+    )
     deals = pd.DataFrame({"scenario": ["toy"], "replicate": [0], "relief": [100.0], "released": [20]})
     return ts, deals
 

@@ -1,4 +1,5 @@
-"""Invariants of the model and reproducibility (epydemic-style conservation, Mesa-style seeded smoke tests)."""
+"""Invariants of the model and reproducibility (epydemic-style conservation, Mesa-style seeded smoke
+tests)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import RepressionBargaining
-from sim.params import ScenarioParams
-from sim.prisoners import Status
-from sim.run import run_replicates
+from sim.core.model import RepressionBargaining
+from sim.core.params import ScenarioParams
+from sim.core.prisoners import Status
+from sim.core.run import run_replicates
 
 POLICIES = ["transactional", "conditional", "snapback", "maximum_pressure", "grand_bargain"]
 
@@ -31,7 +32,8 @@ def test_registry_agrees_with_outputs_and_nobody_leaves_twice(policy):
     status = reg.status[: reg.n]
     # held = initial + arrested - released - served - died, from the registry's own rows
     assert (status == Status.HELD).sum() == m.initial_held + m.out["arrests"].sum() - (
-        m.out["released_deal"] + m.out["released_pardon"] + m.out["released_served"] + m.out["died"]).sum()
+        m.out["released_deal"] + m.out["released_pardon"] + m.out["released_served"] + m.out["died"]
+    ).sum()
     # every row left at most once: counts by exit channel equal the monthly totals
     assert (status == Status.DEAL).sum() == m.out["released_deal"].sum()
     assert (status == Status.PARDON).sum() == m.out["released_pardon"].sum()
@@ -51,8 +53,16 @@ def test_registry_agrees_with_outputs_and_nobody_leaves_twice(policy):
 
 def test_bounds(baseline_run):
     ts = baseline_run.timeseries
-    for c in ["us_sanctions", "eu_sanctions", "us_aviation", "us_potash", "us_banking", "us_other", "mobilisation",
-              "fragmentation"]:
+    for c in [
+        "us_sanctions",
+        "eu_sanctions",
+        "us_aviation",
+        "us_potash",
+        "us_banking",
+        "us_other",
+        "mobilisation",
+        "fragmentation",
+    ]:
         assert ts[c].between(0, 1).all(), c
     counts = ["prisoners_held", "arrests", "released_deal", "released_pardon", "released_served", "died"]
     assert (ts[counts] >= 0).all().all()

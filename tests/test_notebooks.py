@@ -11,8 +11,11 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_the_three_notebooks_exist_in_order():
-    assert [p.name for p in NOTEBOOKS] == ["01-revolving-door.ipynb", "02-us-and-eu-levers.ipynb",
-                                           "03-sweep-report.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "01-revolving-door.ipynb",
+        "02-us-and-eu-levers.ipynb",
+        "03-sweep-report.ipynb",
+    ]
 
 
 def test_outputs_are_stripped_and_the_model_is_imported_not_redefined():

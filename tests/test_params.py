@@ -6,25 +6,28 @@ import dataclasses
 
 import pytest
 
-from sim.params import ParamError, ScenarioParams, describe
-from sim.sources import load_figures
+from sim.core.params import ParamError, ScenarioParams, describe
+from sim.store.sources import load_figures
 
 
 def test_defaults_are_valid():
     ScenarioParams()
 
 
-@pytest.mark.parametrize("name,value,field", [
-    ("regime.arrests_ref", -1.0, "regime.arrests_ref"),
-    ("population.tie_lt", 1.5, "population.tie_lt"),
-    ("us.relief_per_round", 2.0, "us.relief_per_round"),
-    ("us.policy", "appeasement", "us.policy"),
-    ("eu.transit", "half", "eu.transit"),
-    ("eu.transit_reopen_month", "June", "eu.transit_reopen_month"),
-    ("start", "2025/12", "start"),
-    ("us.potash.level", 1.2, "us.potash.level"),
-    ("regime.bargaining_power", 1.0, "regime.bargaining_power"),
-])
+@pytest.mark.parametrize(
+    "name,value,field",
+    [
+        ("regime.arrests_ref", -1.0, "regime.arrests_ref"),
+        ("population.tie_lt", 1.5, "population.tie_lt"),
+        ("us.relief_per_round", 2.0, "us.relief_per_round"),
+        ("us.policy", "appeasement", "us.policy"),
+        ("eu.transit", "half", "eu.transit"),
+        ("eu.transit_reopen_month", "June", "eu.transit_reopen_month"),
+        ("start", "2025/12", "start"),
+        ("us.potash.level", 1.2, "us.potash.level"),
+        ("regime.bargaining_power", 1.0, "regime.bargaining_power"),
+    ],
+)
 def test_out_of_range_names_the_field(name, value, field):
     with pytest.raises(ParamError) as err:
         ScenarioParams().replace(**{name: value})
@@ -57,7 +60,9 @@ def test_every_parameter_has_unit_role_and_source():
 
 def test_seed_sources_exist_in_the_seeds_table():
     ids = set(load_figures()["id"])
-    cited = {r["source"].split()[0].removeprefix("seeds:") for r in describe() if r["source"].startswith("seeds:")}
+    cited = {
+        r["source"].split()[0].removeprefix("seeds:") for r in describe() if r["source"].startswith("seeds:")
+    }
     assert cited and cited <= ids, cited - ids
 
 
@@ -66,14 +71,22 @@ def test_defaults_match_seed_figures():
     p = ScenarioParams()
     assert p.regime.arrests_ref == figs["new_political_prisoners_2025_11"]
     assert p.population.initial_stock > figs["prisoners_held_2025_12"]  # a lower bound: "more than 1100"
-    assert p.regime.dest_ua == pytest.approx(figs["release_2025_12_to_ukraine"] / figs["release_2025_12_total"])
-    assert p.regime.dest_lt == pytest.approx(figs["release_2025_12_to_lithuania"] / figs["release_2025_12_total"])
+    assert p.regime.dest_ua == pytest.approx(
+        figs["release_2025_12_to_ukraine"] / figs["release_2025_12_total"]
+    )
+    assert p.regime.dest_lt == pytest.approx(
+        figs["release_2025_12_to_lithuania"] / figs["release_2025_12_total"]
+    )
     assert p.population.sentence_symbol_years == pytest.approx(
-        (figs["sentence_bialiatski"] + figs["sentence_kalesnikava"]) / 2)
+        (figs["sentence_bialiatski"] + figs["sentence_kalesnikava"]) / 2
+    )
 
 
 def test_params_are_plain_mutable_dataclasses():
     # Hydra schemas cannot be frozen dataclasses (composition fails with ReadonlyConfigError)
     assert not ScenarioParams.__dataclass_params__.frozen
-    assert all(not type(getattr(ScenarioParams(), f.name)).__dataclass_params__.frozen
-               for f in dataclasses.fields(ScenarioParams) if dataclasses.is_dataclass(getattr(ScenarioParams(), f.name)))
+    assert all(
+        not type(getattr(ScenarioParams(), f.name)).__dataclass_params__.frozen
+        for f in dataclasses.fields(ScenarioParams)
+        if dataclasses.is_dataclass(getattr(ScenarioParams(), f.name))
+    )

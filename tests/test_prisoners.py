@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.params import PopulationParams
-from sim.prisoners import N_CLASSES, Registry, Status, draw_profiles_and_ties, month_index, month_text, \
-    synthesise_stock
+from sim.core.params import PopulationParams
+from sim.core.prisoners import (
+    N_CLASSES,
+    Registry,
+    Status,
+    draw_profiles_and_ties,
+    month_index,
+    month_text,
+    synthesise_stock,
+)
 
 
 def test_month_text_round_trip():
@@ -17,15 +24,25 @@ def test_month_text_round_trip():
 
 def test_add_remove_counts_and_due_buckets():
     reg = Registry(capacity=4)  # forces growth
-    idx = reg.add(np.array([10, 10, 11]), np.array([5, 1, 3]), np.array([0, 2, 1]), np.array([0, 1, 4]),
-                  np.zeros(3, bool))
+    reg.add(
+        np.array([10, 10, 11]),
+        np.array([5, 1, 3]),
+        np.array([0, 2, 1]),
+        np.array([0, 1, 4]),
+        np.zeros(3, bool),
+    )
     assert reg.held == 3 and reg.n == 3
     assert list(reg.due_now(11)) == [1]  # arrested 10, sentence 1
     reg.remove(np.array([0]), Status.DEAL, 12, dest=1)
     assert reg.held == 2 and reg.status[0] == Status.DEAL and reg.dest[0] == 1
     assert list(reg.due_now(15)) == []  # prisoner 0 was due in 15 but already left
-    big = reg.add(np.full(600, 20), np.full(600, 12), np.zeros(600, np.int8), np.zeros(600, np.int8),
-                  np.zeros(600, bool))
+    big = reg.add(
+        np.full(600, 20),
+        np.full(600, 12),
+        np.zeros(600, np.int8),
+        np.zeros(600, np.int8),
+        np.zeros(600, bool),
+    )
     assert reg.held == 602 and len(reg.due_now(32)) == 600 and big[-1] == 602
     assert reg.class_counts.sum() == reg.held and len(reg.class_counts) == N_CLASSES
 
@@ -51,7 +68,9 @@ def test_thinning_rate_matches_probability():
     reg = Registry()
     rng = np.random.default_rng(1)
     k = 50000
-    reg.add(np.zeros(k, np.int32), np.full(k, 100), np.zeros(k, np.int8), np.zeros(k, np.int8), np.zeros(k, bool))
+    reg.add(
+        np.zeros(k, np.int32), np.full(k, 100), np.zeros(k, np.int8), np.zeros(k, np.int8), np.zeros(k, bool)
+    )
     hits = [len(reg.thin(rng, 0.01)) for _ in range(50)]
     assert abs(np.mean(hits) - 500) < 15
     half = [len(reg.thin(rng, 0.01, accept=lambda c: np.full(len(c), 0.5))) for _ in range(50)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.sources import SEEDS_DIR, SeedsError, figure, load_figures
+from sim.store.sources import SEEDS_DIR, SeedsError, figure, load_figures
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -15,18 +15,25 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 def test_named_figures_are_present_with_kinds():
     f = load_figures()
     expect = {
-        "release_2025_12_total": (123, "exact"), "release_2025_12_to_ukraine": (114, "exact"),
-        "release_2025_12_to_lithuania": (9, "exact"), "prisoners_held_2025_12": (1100, "lower_bound"),
-        "new_political_prisoners_2025_11": (33, "exact"), "release_waves_2025": (4, "exact"),
-        "released_since_2024_07": (430, "lower_bound"), "prisoners_remaining_envoy_2025_12": (1000, "approximate"),
-        "sentence_bialiatski": (10, "exact"), "sentence_kalesnikava": (11, "exact"),
+        "release_2025_12_total": (123, "exact"),
+        "release_2025_12_to_ukraine": (114, "exact"),
+        "release_2025_12_to_lithuania": (9, "exact"),
+        "prisoners_held_2025_12": (1100, "lower_bound"),
+        "new_political_prisoners_2025_11": (33, "exact"),
+        "release_waves_2025": (4, "exact"),
+        "released_since_2024_07": (430, "lower_bound"),
+        "prisoners_remaining_envoy_2025_12": (1000, "approximate"),
+        "sentence_bialiatski": (10, "exact"),
+        "sentence_kalesnikava": (11, "exact"),
         "us_relief_potash_2025_12": (1, "exact"),
     }
     for fid, (value, kind) in expect.items():
         row = figure(f, fid)
         assert row["value"] == value and row["kind"] == kind, fid
-    assert figure(f, "release_2025_12_to_ukraine")["value"] + figure(f, "release_2025_12_to_lithuania")["value"] == \
-        figure(f, "release_2025_12_total")["value"]
+    assert (
+        figure(f, "release_2025_12_to_ukraine")["value"] + figure(f, "release_2025_12_to_lithuania")["value"]
+        == figure(f, "release_2025_12_total")["value"]
+    )
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the shared seed documents are beside the repository only")
@@ -41,13 +48,20 @@ def _copy(tmp_path):
     return d
 
 
-@pytest.mark.parametrize("old,new,message", [
-    (",lower_bound,2025-12-19,", ",at_least,2025-12-19,", "kind 'at_least' must be one of"),
-    ("release_waves_2025,4,", "release_waves_2025,four,", "value 'four' is not a number"),
-    (",2025-11-30,2025-11-01,", ",Nov 2025,2025-11-01,", "date 'Nov 2025' must be YYYY-MM"),
-    (",000_9325dfedb4b9be44.txt,new political", ",999_unknown.txt,new political", "not described in sources.yaml"),
-    ("sentence_bialiatski,", "release_2025_12_total,", "duplicate id"),
-])
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        (",lower_bound,2025-12-19,", ",at_least,2025-12-19,", "kind 'at_least' must be one of"),
+        ("release_waves_2025,4,", "release_waves_2025,four,", "value 'four' is not a number"),
+        (",2025-11-30,2025-11-01,", ",Nov 2025,2025-11-01,", "date 'Nov 2025' must be YYYY-MM"),
+        (
+            ",000_9325dfedb4b9be44.txt,new political",
+            ",999_unknown.txt,new political",
+            "not described in sources.yaml",
+        ),
+        ("sentence_bialiatski,", "release_2025_12_total,", "duplicate id"),
+    ],
+)
 def test_malformed_rows_are_rejected_with_one_line(tmp_path, old, new, message):
     d = _copy(tmp_path)
     csv = d / "figures.csv"

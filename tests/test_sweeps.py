@@ -7,7 +7,6 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-
 from test_cli import BIN, sh
 
 pytestmark = pytest.mark.slow
@@ -16,8 +15,16 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory):
     d = tmp_path_factory.mktemp("grid") / "sweep"
-    r = sh(BIN / "sim-run", "-m", "us.price_per_prisoner=0.5,2", "us.relief_per_round=0.1,0.4", "replicates=5",
-           "months=24", "seed=2", f"hydra.sweep.dir={d}")
+    r = sh(
+        BIN / "sim-run",
+        "-m",
+        "us.price_per_prisoner=0.5,2",
+        "us.relief_per_round=0.1,0.4",
+        "replicates=5",
+        "months=24",
+        "seed=2",
+        f"hydra.sweep.dir={d}",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "sweep: 4 job(s) complete, 0 failed" in r.stdout
     return d
@@ -45,8 +52,16 @@ def test_grid_through_joblib_and_its_report(grid):
 
 def test_rerun_skips_complete_jobs(grid):
     before = {p: p.stat().st_mtime_ns for p in grid.rglob("summary.json")}
-    r = sh(BIN / "sim-run", "-m", "us.price_per_prisoner=0.5,2", "us.relief_per_round=0.1,0.4", "replicates=5",
-           "months=24", "seed=2", f"hydra.sweep.dir={grid}")
+    r = sh(
+        BIN / "sim-run",
+        "-m",
+        "us.price_per_prisoner=0.5,2",
+        "us.relief_per_round=0.1,0.4",
+        "replicates=5",
+        "months=24",
+        "seed=2",
+        f"hydra.sweep.dir={grid}",
+    )
     assert r.returncode == 0 and (r.stdout + r.stderr).count("skipping") == 4, r.stdout + r.stderr
     assert {p: p.stat().st_mtime_ns for p in grid.rglob("summary.json")} == before
 
@@ -54,8 +69,11 @@ def test_rerun_skips_complete_jobs(grid):
 def test_partial_sweep_names_what_is_missing(grid, tmp_path):
     part = tmp_path / "partial"
     shutil.copytree(grid, part)
-    gone = next(p for p in part.iterdir() if p.is_dir() and "relief_per_round=0.4" in p.name
-                and "price_per_prisoner=2" in p.name)
+    gone = next(
+        p
+        for p in part.iterdir()
+        if p.is_dir() and "relief_per_round=0.4" in p.name and "price_per_prisoner=2" in p.name
+    )
     shutil.rmtree(gone)
     r = sh(BIN / "sim-report", part)
     assert r.returncode == 0, r.stderr
@@ -66,7 +84,14 @@ def test_partial_sweep_names_what_is_missing(grid, tmp_path):
 
 def test_one_failing_job_does_not_stop_the_sweep(tmp_path):
     d = tmp_path / "sweep"
-    r = sh(BIN / "sim-run", "-m", "fail_on_purpose=false,true", "replicates=2", "months=6", f"hydra.sweep.dir={d}")
+    r = sh(
+        BIN / "sim-run",
+        "-m",
+        "fail_on_purpose=false,true",
+        "replicates=2",
+        "months=6",
+        f"hydra.sweep.dir={d}",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "1 failed" in r.stdout
     r = sh(BIN / "sim-report", d)
@@ -78,8 +103,15 @@ def test_one_failing_job_does_not_stop_the_sweep(tmp_path):
 
 def test_two_jobs_through_submitit_local(tmp_path):
     d = tmp_path / "sweep"
-    r = sh(BIN / "sim-run", "-m", "hydra/launcher=submitit_local", "us.price_per_prisoner=1,2", "replicates=2",
-           "months=6", f"hydra.sweep.dir={d}")
+    r = sh(
+        BIN / "sim-run",
+        "-m",
+        "hydra/launcher=submitit_local",
+        "us.price_per_prisoner=1,2",
+        "replicates=2",
+        "months=6",
+        f"hydra.sweep.dir={d}",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert (d / ".submitit").is_dir() and len(list(d.rglob("outcomes.parquet"))) == 2
     assert sh(BIN / "sim-report", d).returncode == 0
@@ -87,9 +119,19 @@ def test_two_jobs_through_submitit_local(tmp_path):
 
 def test_sobol_design_and_indices(tmp_path):
     d = tmp_path / "sobol"
-    factors = "[regime.arrests_ref,regime.arrest_elasticity_price,population.sentence_ordinary_years,regime.learning_rate]"
-    r = sh(BIN / "sim-run", "sweep=sobol", f"design.factors={factors}", "design.samples=64", "replicates=2",
-           "months=24", f"hydra.sweep.dir={d}")
+    factors = (
+        "[regime.arrests_ref,regime.arrest_elasticity_price,population.sentence_ordinary_years,"
+        "regime.learning_rate]"
+    )
+    r = sh(
+        BIN / "sim-run",
+        "sweep=sobol",
+        f"design.factors={factors}",
+        "design.samples=64",
+        "replicates=2",
+        "months=24",
+        f"hydra.sweep.dir={d}",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     r = sh(BIN / "sim-report", d, "--prim", "final_stock > initial_stock")
     assert r.returncode == 0, r.stderr

@@ -15,7 +15,7 @@ normalised to the relief value the regime obtained per prisoner in the December 
 (seeds:us_relief_potash_2025_12) while Baltic transit was closed (seeds:eu_transit_closed_2025_12).
 The sector values below are set so that this deal comes out at about 1 RU per prisoner.
 
-No I/O and no Hydra here (the Hydra schemas in :mod:`sim.config` reuse these classes).
+No I/O and no Hydra here (the Hydra schemas in :mod:`sim.edge.config` reuse these classes).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -36,12 +36,29 @@ EU_STANCES = ("firm", "relaxed")
 TRANSIT = ("closed", "open")
 
 
-def p(default: Any, *, unit: str, source: str, role: str = "uncertainty", lo: float | None = None,
-      hi: float | None = None, choices: tuple[str, ...] | None = None,
-      plausible: tuple[float, float] | None = None, doc: str = "") -> Any:
+def p(
+    default: Any,
+    *,
+    unit: str,
+    source: str,
+    role: str = "uncertainty",
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    plausible: tuple[float, float] | None = None,
+    doc: str = "",
+) -> Any:
     """Declare a parameter field with its metadata (unit, range, role, source)."""
-    meta = {"unit": unit, "source": source, "role": role, "lo": lo, "hi": hi, "choices": choices,
-            "plausible": plausible, "doc": doc}
+    meta = {
+        "unit": unit,
+        "source": source,
+        "role": role,
+        "lo": lo,
+        "hi": hi,
+        "choices": choices,
+        "plausible": plausible,
+        "doc": doc,
+    }
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -74,7 +91,11 @@ def check_fields(obj: Any, prefix: str = "") -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParamError(f"{name} = {value!r}: must be a number in [{m['lo']}, {m['hi']}]")
-        if value != value or (m["lo"] is not None and value < m["lo"]) or (m["hi"] is not None and value > m["hi"]):
+        if (
+            value != value
+            or (m["lo"] is not None and value < m["lo"])
+            or (m["hi"] is not None and value > m["hi"])
+        ):
             raise ParamError(f"{name} = {value!r}: must be in [{m['lo']}, {m['hi']}] ({m['unit']})")
 
 
@@ -83,8 +104,10 @@ def check_month(name: str, value: str | None, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
     if not isinstance(value, str) or not MONTH_RE.match(value):
-        raise ParamError(f"{name} = {value!r}: must be a month as text YYYY-MM (e.g. 2025-12)"
-                         + (", or null" if allow_none else ""))
+        raise ParamError(
+            f"{name} = {value!r}: must be a month as text YYYY-MM (e.g. 2025-12)"
+            + (", or null" if allow_none else "")
+        )
 
 
 @dataclass
@@ -103,7 +126,9 @@ class Sector:
 
 
 def _sector(level: float, value: float, cost: float, src: str) -> Any:
-    return field(default_factory=lambda: Sector(level=level, value=value, cost=cost), metadata={"source": src})
+    return field(
+        default_factory=lambda: Sector(level=level, value=value, cost=cost), metadata={"source": src}
+    )
 
 
 @dataclass
@@ -123,9 +148,16 @@ class PopulationParams:
     """
 
     # seeds:prisoners_held_2025_12 says "more than 1100" after the December wave; the envoy's "around 1,000"
-    # (seeds:prisoners_remaining_envoy_2025_12) is a looser figure. We take the human-rights count just above its bound.
-    initial_stock: int = p(1110, unit="persons", lo=0, hi=10_000_000, source="seeds:prisoners_held_2025_12",
-                           plausible=(1000, 1300))
+    # (seeds:prisoners_remaining_envoy_2025_12) is a looser figure. We take the human-rights count just
+    # above its bound.
+    initial_stock: int = p(
+        1110,
+        unit="persons",
+        lo=0,
+        hi=10_000_000,
+        source="seeds:prisoners_held_2025_12",
+        plausible=(1000, 1300),
+    )
     share_notable: float = p(0.12, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.05, 0.25))
     # A few dozen nationally known figures among ~1,100 (assumption; three were released in Dec 2025,
     # seeds:release_2025_12_high_profile, and others remain).
@@ -135,17 +167,23 @@ class PopulationParams:
     tie_us: float = p(0.005, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.02))
     tie_ua: float = p(0.05, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.01, 0.15))
     # Most political sentences are a few years (a stock of ~1,100 fed by ~33 a month turns over in ~3 years).
-    sentence_ordinary_years: float = p(3.0, unit="years", lo=0.1, hi=30.0, source="assumption",
-                                       plausible=(2.0, 5.0))
-    sentence_notable_years: float = p(7.0, unit="years", lo=0.1, hi=30.0, source="assumption",
-                                      plausible=(5.0, 10.0))
+    sentence_ordinary_years: float = p(
+        3.0, unit="years", lo=0.1, hi=30.0, source="assumption", plausible=(2.0, 5.0)
+    )
+    sentence_notable_years: float = p(
+        7.0, unit="years", lo=0.1, hi=30.0, source="assumption", plausible=(5.0, 10.0)
+    )
     # Bialiatski 10 years, Kalesnikava 11 years (seeds:sentence_bialiatski, seeds:sentence_kalesnikava).
-    sentence_symbol_years: float = p(10.5, unit="years", lo=0.1, hi=30.0, source="seeds:sentence_kalesnikava",
-                                     plausible=(8.0, 15.0))
+    sentence_symbol_years: float = p(
+        10.5, unit="years", lo=0.1, hi=30.0, source="seeds:sentence_kalesnikava", plausible=(8.0, 15.0)
+    )
     sentence_spread: float = p(0.4, unit="log-sd", lo=0.0, hi=2.0, source="assumption", plausible=(0.2, 0.7))
-    # Kalesnikava imprisoned since 2020 (seeds:arrest_year_kalesnikava): the post-election crackdown of Aug 2020.
+    # Kalesnikava imprisoned since 2020 (seeds:arrest_year_kalesnikava): the post-election crackdown of Aug
+    # 2020.
     first_arrest_month: str = p("2020-08", unit="YYYY-MM", source="seeds:arrest_year_kalesnikava")
-    poor_health_share: float = p(0.15, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.05, 0.3))
+    poor_health_share: float = p(
+        0.15, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.05, 0.3)
+    )
 
     def __post_init__(self) -> None:
         check_fields(self, "population.")
@@ -169,7 +207,8 @@ class RegimeParams:
         arrest_share_notable, arrest_share_symbol: profile shares among new arrests.
         pardon_probability: probability of a unilateral pardon batch in a month (1/month).
         pardon_batch: mean size of a pardon batch (persons).
-        control_ordinary, control_notable, control_symbol: domestic control value of holding one prisoner (RU).
+        control_ordinary, control_notable, control_symbol: domestic control value of holding one prisoner
+        (RU).
         expulsion_discount: share of control value no longer lost when a released prisoner is expelled.
         option_weight: weight on the expected future price of a prisoner in the value of holding them.
         reserve_premium: extra worth (in ordinary-prisoner equivalents) of prisoners tied to Poland or
@@ -187,59 +226,105 @@ class RegimeParams:
     """
 
     # seeds:new_political_prisoners_2025_11: 33 in November 2025 (the reference month of the arrest rate).
-    arrests_ref: float = p(33.0, unit="persons/month", lo=0.0, hi=1e6, source="seeds:new_political_prisoners_2025_11",
-                           plausible=(20.0, 50.0))
-    arrest_dispersion: float = p(8.0, unit="NegBin size", lo=0.01, hi=1e6, source="assumption",
-                                 plausible=(2.0, 50.0))
-    arrest_elasticity_mobilisation: float = p(0.8, unit="1/unit mobilisation", lo=0.0, hi=20.0,
-                                              source="assumption", plausible=(0.0, 2.0))
+    arrests_ref: float = p(
+        33.0,
+        unit="persons/month",
+        lo=0.0,
+        hi=1e6,
+        source="seeds:new_political_prisoners_2025_11",
+        plausible=(20.0, 50.0),
+    )
+    arrest_dispersion: float = p(
+        8.0, unit="NegBin size", lo=0.01, hi=1e6, source="assumption", plausible=(2.0, 50.0)
+    )
+    arrest_elasticity_mobilisation: float = p(
+        0.8, unit="1/unit mobilisation", lo=0.0, hi=20.0, source="assumption", plausible=(0.0, 2.0)
+    )
     # Brandt, George & Sandler (2016), J. Peace Research: 26-87 % more kidnappings after concessions.
     # A prior for hostage-taking in general, not a fact about Belarus: midpoint ~0.5.
-    arrest_elasticity_price: float = p(0.5, unit="share per 100 %", lo=0.0, hi=5.0,
-                                       source="Brandt, George & Sandler 2016", plausible=(0.26, 0.87))
+    arrest_elasticity_price: float = p(
+        0.5,
+        unit="share per 100 %",
+        lo=0.0,
+        hi=5.0,
+        source="Brandt, George & Sandler 2016",
+        plausible=(0.26, 0.87),
+    )
     # A handful of deaths in custody among ~1,000-1,500 prisoners over five years (assumption, not in seeds).
-    death_hazard: float = p(0.0001, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.00003, 0.0005))
-    poor_health_multiplier: float = p(8.0, unit="hazard ratio", lo=1.0, hi=1000.0, source="assumption",
-                                      plausible=(2.0, 20.0))
+    death_hazard: float = p(
+        0.0001, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.00003, 0.0005)
+    )
+    poor_health_multiplier: float = p(
+        8.0, unit="hazard ratio", lo=1.0, hi=1000.0, source="assumption", plausible=(2.0, 20.0)
+    )
     # Prisoners fall ill in custody (the Dec 2025 wave included some in poor health, seed 002).
-    health_decline: float = p(0.003, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.01))
+    health_decline: float = p(
+        0.003, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.01)
+    )
     # New arrests are mostly ordinary people; few become national symbols (assumption).
-    arrest_share_notable: float = p(0.08, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.02, 0.2))
-    arrest_share_symbol: float = p(0.003, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.01))
-    pardon_probability: float = p(0.2, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.5))
+    arrest_share_notable: float = p(
+        0.08, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.02, 0.2)
+    )
+    arrest_share_symbol: float = p(
+        0.003, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.01)
+    )
+    pardon_probability: float = p(
+        0.2, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.5)
+    )
     pardon_batch: float = p(15.0, unit="persons", lo=0.0, hi=1e6, source="assumption", plausible=(5.0, 40.0))
-    control_ordinary: float = p(0.5, unit="RU/prisoner", lo=0.0, hi=1e4, source="assumption", plausible=(0.05, 0.6))
-    control_notable: float = p(1.5, unit="RU/prisoner", lo=0.0, hi=1e4, source="assumption", plausible=(0.5, 4.0))
+    control_ordinary: float = p(
+        0.5, unit="RU/prisoner", lo=0.0, hi=1e4, source="assumption", plausible=(0.05, 0.6)
+    )
+    control_notable: float = p(
+        1.5, unit="RU/prisoner", lo=0.0, hi=1e4, source="assumption", plausible=(0.5, 4.0)
+    )
     # Releasing several symbols at once costs more at home than one at a time: the k-th symbol in one deal
     # costs control_symbol * (1 + symbol_escalation * k). Releases come a few symbols per wave (3 in Dec 2025,
     # seeds:release_2025_12_high_profile) rather than all at once (assumption on the mechanism).
-    symbol_escalation: float = p(0.4, unit="share", lo=0.0, hi=100.0, source="assumption", plausible=(0.0, 1.5))
-    control_symbol: float = p(20.0, unit="RU/prisoner", lo=0.0, hi=1e4, source="assumption", plausible=(8.0, 60.0))
+    symbol_escalation: float = p(
+        0.4, unit="share", lo=0.0, hi=100.0, source="assumption", plausible=(0.0, 1.5)
+    )
+    control_symbol: float = p(
+        20.0, unit="RU/prisoner", lo=0.0, hi=1e4, source="assumption", plausible=(8.0, 60.0)
+    )
     # Symbols are costly to release at home, cheaper if expelled (DESIGN.md; all of the Dec 2025 wave
     # was expelled, seeds:release_2025_12_expelled).
-    expulsion_discount: float = p(0.5, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.2, 0.8))
+    expulsion_discount: float = p(
+        0.5, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.2, 0.8)
+    )
     option_weight: float = p(0.5, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.2, 0.9))
     # seeds:us_envoy_appointed_2025 notes prisoners important to Poland and Lithuania kept in reserve.
-    reserve_premium: float = p(3.0, unit="ordinary-equivalents", lo=0.0, hi=1000.0, source="assumption",
-                               plausible=(0.0, 8.0))
+    reserve_premium: float = p(
+        3.0, unit="ordinary-equivalents", lo=0.0, hi=1000.0, source="assumption", plausible=(0.0, 8.0)
+    )
     # Normalisation of the relief unit (module docstring): ~1 RU per prisoner in the December 2025 wave.
     # In RU per ordinary-prisoner equivalent: ~125 RU for 123 prisoners, of whom 3 symbols worth ~60 each
     # (seeds:release_2025_12_total, seeds:release_2025_12_high_profile): 125 / (120 + 3 x 60) ~ 0.4.
-    initial_price: float = p(0.4, unit="RU/equivalent", lo=0.0, hi=1e4, source="seeds:release_2025_12_total",
-                             plausible=(0.2, 0.8))
+    initial_price: float = p(
+        0.4, unit="RU/equivalent", lo=0.0, hi=1e4, source="seeds:release_2025_12_total", plausible=(0.2, 0.8)
+    )
     learning_rate: float = p(0.5, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.1, 0.9))
-    price_half_life: float = p(12.0, unit="months", lo=0.1, hi=1e4, source="assumption", plausible=(4.0, 36.0))
-    bargaining_power: float = p(0.5, unit="share", lo=0.01, hi=0.99, source="assumption (symmetric Nash)",
-                                plausible=(0.3, 0.7))
+    price_half_life: float = p(
+        12.0, unit="months", lo=0.1, hi=1e4, source="assumption", plausible=(4.0, 36.0)
+    )
+    bargaining_power: float = p(
+        0.5, unit="share", lo=0.01, hi=0.99, source="assumption (symmetric Nash)", plausible=(0.3, 0.7)
+    )
     # Need is measured from the start (0 = the state of the December 2025 deal, which fixes the relief unit).
-    need_initial: float = p(0.0, unit="dimensionless", lo=-0.9, hi=100.0, source="assumption", plausible=(0.0, 0.5))
+    need_initial: float = p(
+        0.0, unit="dimensionless", lo=-0.9, hi=100.0, source="assumption", plausible=(0.0, 0.5)
+    )
     # Wartime demand from Russia is cooling (seed 000, qualitative): need grows slowly.
     need_growth: float = p(0.005, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.02))
-    need_sanctions: float = p(0.2, unit="dimensionless", lo=0.0, hi=10.0, source="assumption", plausible=(0.0, 0.5))
+    need_sanctions: float = p(
+        0.2, unit="dimensionless", lo=0.0, hi=10.0, source="assumption", plausible=(0.0, 0.5)
+    )
     # All 123 of the December 2025 wave were expelled (seeds:release_2025_12_expelled).
-    expel_share: float = p(1.0, unit="share", lo=0.0, hi=1.0, source="seeds:release_2025_12_expelled",
-                           plausible=(0.5, 1.0))
-    # 114 of 123 to Ukraine, 9 to Lithuania (seeds:release_2025_12_to_ukraine, seeds:release_2025_12_to_lithuania).
+    expel_share: float = p(
+        1.0, unit="share", lo=0.0, hi=1.0, source="seeds:release_2025_12_expelled", plausible=(0.5, 1.0)
+    )
+    # 114 of 123 to Ukraine, 9 to Lithuania (seeds:release_2025_12_to_ukraine,
+    # seeds:release_2025_12_to_lithuania).
     dest_ua: float = p(114 / 123, unit="share", lo=0.0, hi=1.0, source="seeds:release_2025_12_to_ukraine")
     dest_lt: float = p(9 / 123, unit="share", lo=0.0, hi=1.0, source="seeds:release_2025_12_to_lithuania")
     # Seed 002 names Poland among destinations but gives no count: zero in the reference wave.
@@ -278,40 +363,71 @@ class USParams:
         aviation, potash, banking, other: the sectors (level, value to the regime, cost to the US).
     """
 
-    policy: str = p("transactional", unit="choice", role="lever", choices=US_POLICIES,
-                    source="seeds:us_relief_potash_2025_12 (2025 deals traded releases for relief)")
+    policy: str = p(
+        "transactional",
+        unit="choice",
+        role="lever",
+        choices=US_POLICIES,
+        source="seeds:us_relief_potash_2025_12 (2025 deals traded releases for relief)",
+    )
     envoy: bool = p(True, unit="bool", role="lever", source="seeds:us_envoy_appointed_2025")
     # Talks opened in 2025 (seeds:us_talks_opened_2025): a backtest from 2024 has no rounds before then.
-    engagement_from: Optional[str] = p(None, unit="YYYY-MM or null", role="lever", source="seeds:us_talks_opened_2025")
+    engagement_from: str | None = p(
+        None, unit="YYYY-MM or null", role="lever", source="seeds:us_talks_opened_2025"
+    )
     round_hazard: float = p(0.08, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 0.2))
     # Four waves in 2025 (seeds:release_waves_2025): about one round every three months with an envoy.
-    round_hazard_envoy: float = p(0.33, unit="1/month", lo=0.0, hi=1.0, source="seeds:release_waves_2025",
-                                  plausible=(0.2, 0.5))
-    price_per_prisoner: float = p(1.5, unit="RU", lo=0.0, hi=1e4, role="lever", source="assumption",
-                                  plausible=(0.5, 3.0))
-    worth_notable: float = p(2.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption",
-                             plausible=(1.2, 4.0))
+    round_hazard_envoy: float = p(
+        0.33, unit="1/month", lo=0.0, hi=1.0, source="seeds:release_waves_2025", plausible=(0.2, 0.5)
+    )
+    price_per_prisoner: float = p(
+        1.5, unit="RU", lo=0.0, hi=1e4, role="lever", source="assumption", plausible=(0.5, 3.0)
+    )
+    worth_notable: float = p(
+        2.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption", plausible=(1.2, 4.0)
+    )
     # Nobel laureate and protest leaders (seeds:release_2025_12_high_profile) were the headline of the deal.
-    worth_symbol: float = p(45.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption",
-                            plausible=(20.0, 120.0))
-    citizen_bonus: float = p(20.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption",
-                             plausible=(5.0, 50.0))
+    worth_symbol: float = p(
+        45.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption", plausible=(20.0, 120.0)
+    )
+    citizen_bonus: float = p(
+        20.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption", plausible=(5.0, 50.0)
+    )
     # A tranche: share of the relief remaining at the start that one round may lift ("baby steps").
-    relief_per_round: float = p(0.2, unit="share", lo=0.0, hi=1.0, role="lever", source="assumption",
-                                plausible=(0.1, 0.5))
-    restraint: float = p(0.8, unit="share", lo=0.0, hi=1.0, role="lever", source="seed 000 (end to new arrests)",
-                         plausible=(0.5, 1.0))
+    relief_per_round: float = p(
+        0.2, unit="share", lo=0.0, hi=1.0, role="lever", source="assumption", plausible=(0.1, 0.5)
+    )
+    restraint: float = p(
+        0.8,
+        unit="share",
+        lo=0.0,
+        hi=1.0,
+        role="lever",
+        source="seed 000 (end to new arrests)",
+        plausible=(0.5, 1.0),
+    )
     restraint_cost: float = p(40.0, unit="RU", lo=0.0, hi=1e5, source="assumption", plausible=(10.0, 100.0))
-    verification_months: int = p(6, unit="months", lo=1, hi=120, role="lever", source="assumption",
-                                 plausible=(3, 12))
-    snapback_window: int = p(3, unit="months", lo=1, hi=60, role="lever", source="assumption", plausible=(2, 6))
-    snapback_threshold: float = p(1.25, unit="ratio", lo=0.0, hi=100.0, role="lever", source="assumption",
-                                  plausible=(1.0, 2.0))
-    grand_share: float = p(0.8, unit="share", lo=0.0, hi=1.0, role="lever",
-                           source="seeds:prisoners_remaining_envoy_2025_12 (most sanctions if all freed)",
-                           plausible=(0.5, 1.0))
+    verification_months: int = p(
+        6, unit="months", lo=1, hi=120, role="lever", source="assumption", plausible=(3, 12)
+    )
+    snapback_window: int = p(
+        3, unit="months", lo=1, hi=60, role="lever", source="assumption", plausible=(2, 6)
+    )
+    snapback_threshold: float = p(
+        1.25, unit="ratio", lo=0.0, hi=100.0, role="lever", source="assumption", plausible=(1.0, 2.0)
+    )
+    grand_share: float = p(
+        0.8,
+        unit="share",
+        lo=0.0,
+        hi=1.0,
+        role="lever",
+        source="seeds:prisoners_remaining_envoy_2025_12 (most sanctions if all freed)",
+        plausible=(0.5, 1.0),
+    )
     # Sector levels at the start (after the December 2025 deal) and values. Belaruskali was lifted in Dec 2025
-    # (seeds:us_relief_potash_2025_12); other potash entities stay listed: half the sector remains (assumption).
+    # (seeds:us_relief_potash_2025_12); other potash entities stay listed: half the sector remains
+    # (assumption).
     # Aviation relief (2025) is not in the seeds: half remains (assumption). Values are set so that lifting
     # the Belaruskali half of potash (0.5 x 500 RU x transit 0.5 = 125 RU) buys ~123 prisoners (1 RU each).
     aviation: Sector = _sector(0.5, 100.0, 40.0, "assumption")
@@ -346,20 +462,34 @@ class EUParams:
         value: value to the regime of lifting all EU sanctions (RU).
     """
 
-    stance: str = p("firm", unit="choice", role="lever", choices=EU_STANCES,
-                    source="seed 000 (EU sanctions tied to systemic change)")
+    stance: str = p(
+        "firm",
+        unit="choice",
+        role="lever",
+        choices=EU_STANCES,
+        source="seed 000 (EU sanctions tied to systemic change)",
+    )
     initial_level: float = p(1.0, unit="share", lo=0.0, hi=1.0, source="assumption")
-    renewal_month: int = p(2, unit="month of year", lo=1, hi=12, source="assumption (EU Belarus regime renews in February)")
-    transit: str = p("closed", unit="choice", role="lever", choices=TRANSIT, source="seeds:eu_transit_closed_2025_12")
-    transit_reopen_month: Optional[str] = p(None, unit="YYYY-MM or null", role="lever", source="assumption")
+    renewal_month: int = p(
+        2, unit="month of year", lo=1, hi=12, source="assumption (EU Belarus regime renews in February)"
+    )
+    transit: str = p(
+        "closed", unit="choice", role="lever", choices=TRANSIT, source="seeds:eu_transit_closed_2025_12"
+    )
+    transit_reopen_month: str | None = p(None, unit="YYYY-MM or null", role="lever", source="assumption")
     # Russian routes are overloaded and inefficient (seed 003): most potash value is lost while closed.
-    transit_factor_closed: float = p(0.5, unit="share", lo=0.0, hi=1.0, source="assumption (seed 003, qualitative)",
-                                     plausible=(0.2, 0.8))
+    transit_factor_closed: float = p(
+        0.5, unit="share", lo=0.0, hi=1.0, source="assumption (seed 003, qualitative)", plausible=(0.2, 0.8)
+    )
     firm_stock_threshold: float = p(50.0, unit="persons", lo=0.0, hi=1e7, role="lever", source="assumption")
     firm_quiet_months: int = p(6, unit="months", lo=1, hi=120, role="lever", source="assumption")
     firm_quiet_arrests: float = p(3.0, unit="persons/month", lo=0.0, hi=1e6, source="assumption")
-    relax_step: float = p(0.25, unit="share", lo=0.0, hi=1.0, role="lever", source="assumption", plausible=(0.1, 0.5))
-    follow_share: float = p(0.5, unit="share", lo=0.0, hi=1.0, role="lever", source="assumption", plausible=(0.2, 1.0))
+    relax_step: float = p(
+        0.25, unit="share", lo=0.0, hi=1.0, role="lever", source="assumption", plausible=(0.1, 0.5)
+    )
+    follow_share: float = p(
+        0.5, unit="share", lo=0.0, hi=1.0, role="lever", source="assumption", plausible=(0.2, 1.0)
+    )
     value: float = p(800.0, unit="RU", lo=0.0, hi=1e6, source="assumption", plausible=(400.0, 1500.0))
 
     def __post_init__(self) -> None:
@@ -385,18 +515,34 @@ class OppositionParams:
         lobbying: strength with which a united opposition holds the EU to its sanctions (share).
     """
 
-    initial_mobilisation: float = p(0.3, unit="0-1", lo=0.0, hi=1.0, source="assumption", plausible=(0.1, 0.6))
+    initial_mobilisation: float = p(
+        0.3, unit="0-1", lo=0.0, hi=1.0, source="assumption", plausible=(0.1, 0.6)
+    )
     reference_mobilisation: float = p(0.3, unit="0-1", lo=0.0, hi=1.0, source="assumption")
-    grievance: float = p(0.04, unit="per 100 arrests", lo=0.0, hi=10.0, source="assumption", plausible=(0.0, 0.1))
-    deterrence: float = p(0.08, unit="per 100 arrests", lo=0.0, hi=10.0, source="assumption", plausible=(0.0, 0.2))
+    grievance: float = p(
+        0.04, unit="per 100 arrests", lo=0.0, hi=10.0, source="assumption", plausible=(0.0, 0.1)
+    )
+    deterrence: float = p(
+        0.08, unit="per 100 arrests", lo=0.0, hi=10.0, source="assumption", plausible=(0.0, 0.2)
+    )
     recovery: float = p(0.05, unit="1/month", lo=0.0, hi=1.0, source="assumption", plausible=(0.01, 0.2))
-    baseline_mobilisation: float = p(0.3, unit="0-1", lo=0.0, hi=1.0, source="assumption", plausible=(0.1, 0.6))
+    baseline_mobilisation: float = p(
+        0.3, unit="0-1", lo=0.0, hi=1.0, source="assumption", plausible=(0.1, 0.6)
+    )
     leadership_drain: float = p(0.002, unit="per symbol", lo=0.0, hi=1.0, source="assumption")
     # Two of the three symbols released in Dec 2025 (Babaryka, Kalesnikava) are read by seed 003 as new
     # centres of legitimacy: 2/3.
-    new_centre_probability: float = p(2 / 3, unit="probability", lo=0.0, hi=1.0,
-                                      source="seeds:release_2025_12_high_profile", plausible=(0.2, 0.9))
-    new_centre_weight: float = p(0.2, unit="share", lo=0.0, hi=10.0, source="assumption", plausible=(0.05, 0.5))
+    new_centre_probability: float = p(
+        2 / 3,
+        unit="probability",
+        lo=0.0,
+        hi=1.0,
+        source="seeds:release_2025_12_high_profile",
+        plausible=(0.2, 0.9),
+    )
+    new_centre_weight: float = p(
+        0.2, unit="share", lo=0.0, hi=10.0, source="assumption", plausible=(0.05, 0.5)
+    )
     # Babaryka and Kalesnikava, released in Dec 2025, are already alternative centres at the start (seed 003).
     initial_centres: int = p(3, unit="centres", lo=1, hi=1000, source="seeds:release_2025_12_high_profile")
     lobbying: float = p(0.5, unit="share", lo=0.0, hi=1.0, source="assumption", plausible=(0.0, 1.0))
@@ -424,7 +570,7 @@ class ScenarioParams:
         check_month("start", self.start)
         check_fields(self)
 
-    def replace(self, **changes: Any) -> "ScenarioParams":
+    def replace(self, **changes: Any) -> ScenarioParams:
         """A copy with dotted-name changes, e.g. ``replace(**{"us.policy": "conditional"})``."""
         return with_changes(self, changes)
 
@@ -480,8 +626,13 @@ def describe(cls: type = ScenarioParams, prefix: str = "") -> list[dict[str, Any
             continue
         if not f.metadata:
             continue
-        rows.append({"name": f"{prefix}{f.name}", "default": value, **{k: f.metadata[k] for k in
-                     ("unit", "lo", "hi", "choices", "role", "plausible", "source")}})
+        rows.append(
+            {
+                "name": f"{prefix}{f.name}",
+                "default": value,
+                **{k: f.metadata[k] for k in ("unit", "lo", "hi", "choices", "role", "plausible", "source")},
+            }
+        )
     return rows
 
 

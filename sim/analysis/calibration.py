@@ -1,6 +1,6 @@
 """Calibration: simulated method of moments against the seed figures, with a posterior by ABC rejection.
 
-Pure functions (no I/O): the targets come in as a table (from :mod:`sim.sources` and the calibration
+Pure functions (no I/O): the targets come in as a table (from :mod:`sim.store.sources` and the calibration
 config), results go out as tables.
 
 * A **target** binds a seed figure (its value and kind: exact, approximate, lower or upper bound) to a
@@ -17,21 +17,30 @@ config), results go out as tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution
 
+from sim.core.params import ScenarioParams
+from sim.core.prisoners import month_index
+from sim.core.run import RunResult, run_replicates
+
 from .design import apply_point
-from .params import ScenarioParams
-from .prisoners import month_index
-from .run import RunResult, run_replicates
 
 KINDS = ("exact", "approximate", "lower_bound", "upper_bound")
-STATISTICS = ("held_at", "arrests_in", "arrests_between", "deals_between", "released_between", "largest_deal_between",
-              "largest_deal_high_profile", "largest_deal_share_to_ua")
+STATISTICS = (
+    "held_at",
+    "arrests_in",
+    "arrests_between",
+    "deals_between",
+    "released_between",
+    "largest_deal_between",
+    "largest_deal_high_profile",
+    "largest_deal_share_to_ua",
+)
 
 
 @dataclass(frozen=True)
@@ -133,8 +142,15 @@ class Evaluation:
     mismatch: float
 
 
-def evaluate(base: ScenarioParams, free: list[FreeParameter], targets: list[Target], x: np.ndarray, months: int,
-             replicates: int, seed: int) -> Evaluation:
+def evaluate(
+    base: ScenarioParams,
+    free: list[FreeParameter],
+    targets: list[Target],
+    x: np.ndarray,
+    months: int,
+    replicates: int,
+    seed: int,
+) -> Evaluation:
     """Run the backtest at ``x`` and compute every target's statistic and loss."""
     res = run_replicates(apply_point(base, free, x), months, replicates, seed)
     samples = {t.name: statistic(res, t) for t in targets}
@@ -179,10 +195,23 @@ class CalibrationResult:
     extra: dict = field(default_factory=dict)
 
 
-def calibrate(base: ScenarioParams, free: list[FreeParameter], targets: list[Target], months: int, *,
-              replicates: int = 16, seed: int = 1, maxiter: int = 20, popsize: int = 8, workers: int = 1,
-              abc_draws: int = 400, abc_replicates: int = 4, abc_accept: float = 0.1,
-              progress: Callable[[str, int, int], None] | None = None, optimiser_seed: int = 0) -> CalibrationResult:
+def calibrate(
+    base: ScenarioParams,
+    free: list[FreeParameter],
+    targets: list[Target],
+    months: int,
+    *,
+    replicates: int = 16,
+    seed: int = 1,
+    maxiter: int = 20,
+    popsize: int = 8,
+    workers: int = 1,
+    abc_draws: int = 400,
+    abc_replicates: int = 4,
+    abc_accept: float = 0.1,
+    progress: Callable[[str, int, int], None] | None = None,
+    optimiser_seed: int = 0,
+) -> CalibrationResult:
     """Fit the free parameters to the targets, then draw a posterior around the fit.
 
     Args:
@@ -206,19 +235,36 @@ def calibrate(base: ScenarioParams, free: list[FreeParameter], targets: list[Tar
     history: list[dict] = []
 
     def callback(intermediate_result):
-        history.append({"generation": len(history), "best_mismatch": float(intermediate_result.fun),
-                        "evaluations": int(intermediate_result.nfev),
-                        **{f.name: float(v) for f, v in zip(free, intermediate_result.x)}})
+        history.append(
+            {
+                "generation": len(history),
+                "best_mismatch": float(intermediate_result.fun),
+                "evaluations": int(intermediate_result.nfev),
+                **{f.name: float(v) for f, v in zip(free, intermediate_result.x)},
+            }
+        )
         if progress:
             progress("optimise", len(history), maxiter + 1)
 
-    res = differential_evolution(objective, bounds, x0=np.array([f.best for f in free]), maxiter=maxiter,
-                                 popsize=popsize, seed=optimiser_seed, polish=False, workers=workers,
-                                 updating="deferred" if workers != 1 else "immediate", callback=callback, tol=1e-6)
+    res = differential_evolution(
+        objective,
+        bounds,
+        x0=np.array([f.best for f in free]),
+        maxiter=maxiter,
+        popsize=popsize,
+        seed=optimiser_seed,
+        polish=False,
+        workers=workers,
+        updating="deferred" if workers != 1 else "immediate",
+        callback=callback,
+        tol=1e-6,
+    )
     best_eval = evaluate(base, free, targets, res.x, months, max(replicates, 32), seed)
 
     rng = np.random.default_rng(seed + 1)
-    draws = np.column_stack([rng.uniform(f.low, f.high, abc_draws) for f in free]) if free else np.zeros((0, 0))
+    draws = (
+        np.column_stack([rng.uniform(f.low, f.high, abc_draws) for f in free]) if free else np.zeros((0, 0))
+    )
     seeds = np.random.SeedSequence(seed + 2).spawn(abc_draws)
     rows = []
     for i, x in enumerate(draws):
@@ -227,15 +273,27 @@ def calibrate(base: ScenarioParams, free: list[FreeParameter], targets: list[Tar
             mismatch = e.mismatch
         except ValueError:
             mismatch = np.inf
-        rows.append({**{f.name: (round(v) if f.integer else float(v)) for f, v in zip(free, x)}, "mismatch": mismatch})
+        rows.append(
+            {**{f.name: (round(v) if f.integer else float(v)) for f, v in zip(free, x)}, "mismatch": mismatch}
+        )
         if progress:
             progress("posterior", i + 1, abc_draws)
     prior = pd.DataFrame(rows)
-    threshold = float(np.quantile(prior["mismatch"][np.isfinite(prior["mismatch"])], abc_accept)) if len(prior) else np.inf
+    threshold = (
+        float(np.quantile(prior["mismatch"][np.isfinite(prior["mismatch"])], abc_accept))
+        if len(prior)
+        else np.inf
+    )
     posterior = prior[prior["mismatch"] <= threshold].reset_index(drop=True)
-    return CalibrationResult(best={f.name: (round(v) if f.integer else float(v)) for f, v in zip(free, res.x)},
-                             evaluation=best_eval, history=pd.DataFrame(history), evaluations=int(res.nfev),
-                             posterior=posterior, threshold=threshold, prior_draws=abc_draws)
+    return CalibrationResult(
+        best={f.name: (round(v) if f.integer else float(v)) for f, v in zip(free, res.x)},
+        evaluation=best_eval,
+        history=pd.DataFrame(history),
+        evaluations=int(res.nfev),
+        posterior=posterior,
+        threshold=threshold,
+        prior_draws=abc_draws,
+    )
 
 
 def fit_table(targets: list[Target], evaluation: Evaluation) -> pd.DataFrame:
@@ -244,10 +302,21 @@ def fit_table(targets: list[Target], evaluation: Evaluation) -> pd.DataFrame:
     for t in targets:
         s = evaluation.samples[t.name]
         med = float(np.median(s))
-        rows.append({"target": t.name, "statistic": t.statistic, "window": f"{t.start}" + (f" to {t.end}" if t.end else ""),
-                     "kind": t.kind, "observed": t.observed, "tolerance": t.tolerance, "simulated_median": med,
-                     "simulated_p5": float(np.percentile(s, 5)), "simulated_p95": float(np.percentile(s, 95)),
-                     "loss": evaluation.losses[t.name], "met": met(t, med)})
+        rows.append(
+            {
+                "target": t.name,
+                "statistic": t.statistic,
+                "window": f"{t.start}" + (f" to {t.end}" if t.end else ""),
+                "kind": t.kind,
+                "observed": t.observed,
+                "tolerance": t.tolerance,
+                "simulated_median": med,
+                "simulated_p5": float(np.percentile(s, 5)),
+                "simulated_p95": float(np.percentile(s, 95)),
+                "loss": evaluation.losses[t.name],
+                "met": met(t, med),
+            }
+        )
     return pd.DataFrame(rows)
 
 

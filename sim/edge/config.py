@@ -1,8 +1,8 @@
 """Hydra edge, part 1: the run configuration schema and its conversion to model parameters.
 
-The schema is :class:`RunConfig`: the model's :class:`~sim.params.ScenarioParams` plus run control. Hydra
+The schema is :class:`RunConfig`: the model's :class:`~sim.core.params.ScenarioParams` plus run control. Hydra
 checks types and key names while composing; ``OmegaConf.to_object`` then builds the dataclasses, whose
-``__post_init__`` checks ranges and choices. Only this module and :mod:`sim.cli` import Hydra/OmegaConf.
+``__post_init__`` checks ranges and choices. Only this module and :mod:`sim.edge.cli` import Hydra/OmegaConf.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-from .design import METHODS
-from .params import ParamError, ScenarioParams
+from sim.analysis.design import METHODS
+from sim.core.params import ParamError, ScenarioParams
+from sim.store.paths import CONF_DIR
 
 
 @dataclass
@@ -24,7 +25,8 @@ class DesignConfig:
 
     Attributes:
         method: none (an ordinary run), sobol (Saltelli design, first and total indices) or morris.
-        samples: Sobol base sample size (a power of 2; points = samples x (factors + 2)) or Morris trajectories.
+        samples: Sobol base sample size (a power of 2; points = samples x (factors + 2)) or Morris
+        trajectories.
         include_levers: also vary the levers (policy choices), not only the uncertainties.
         factors: restrict the design to these dotted parameter names (empty: all with a plausible range).
         chunks: number of jobs the points are split into; ``chunk`` is this job's share (0 .. chunks-1).
@@ -47,11 +49,11 @@ class DesignConfig:
         if self.samples < 2:
             raise ParamError(f"design.samples = {self.samples}: must be at least 2")
         if self.chunks < 1 or not 0 <= self.chunk < self.chunks:
-            raise ParamError(f"design.chunk = {self.chunk}: must be in [0, design.chunks - 1 = {self.chunks - 1}]")
+            raise ParamError(
+                f"design.chunk = {self.chunk}: must be in [0, design.chunks - 1 = {self.chunks - 1}]"
+            )
         if self.levels < 2:
             raise ParamError(f"design.levels = {self.levels}: must be at least 2")
-
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 
 @dataclass
@@ -68,9 +70,11 @@ class RunConfig(ScenarioParams):
         report: write report.md and figures for this run (sweeps turn it off: the sweep report replaces them).
         fail_on_purpose: make this job fail after validation (to test a sweep's failure handling).
         design: a sensitivity design's chunk run by this job (method none: an ordinary run).
-        calibrated: a calibrated.yaml to take fitted parameter values from (a name in conf/calibration/calibrated/, a
+        calibrated: a calibrated.yaml to take fitted parameter values from (a name in
+        conf/calibration/calibrated/, a
             path, or empty for none); values set on the command line still win. Typed as ``calibration=...``
-            on the command line (``sim-run`` maps it: ``conf/calibration/`` is the group of calibration setups).
+            on the command line (``sim-run`` maps it: ``conf/calibration/`` is the group of calibration
+            setups).
         parameter_uncertainty: each replicate draws its parameters from the calibration's posterior.
     """
 
@@ -94,7 +98,9 @@ class RunConfig(ScenarioParams):
         if self.seed < 0:
             raise ParamError(f"seed = {self.seed}: must be a non-negative integer")
         if self.parameter_uncertainty and not self.calibrated:
-            raise ParamError("parameter_uncertainty = true: needs calibration=NAME_OR_PATH (its posterior is drawn from)")
+            raise ParamError(
+                "parameter_uncertainty = true: needs calibration=NAME_OR_PATH (its posterior is drawn from)"
+            )
         super().__post_init__()
 
 
@@ -139,8 +145,19 @@ def load_scenario(name: str, overrides: list[str] | None = None) -> tuple[Scenar
     return calibrated_params(rc)[0][0], rc.description
 
 
-CALIBRATION_KEYS = {"scenario", "targets", "free", "replicates", "maxiter", "popsize", "abc_draws", "abc_replicates",
-                    "abc_accept", "seed", "backtest_only"}
+CALIBRATION_KEYS = {
+    "scenario",
+    "targets",
+    "free",
+    "replicates",
+    "maxiter",
+    "popsize",
+    "abc_draws",
+    "abc_replicates",
+    "abc_accept",
+    "seed",
+    "backtest_only",
+}
 
 
 def calibration_path(name_or_path: str) -> Path:
@@ -157,8 +174,8 @@ def load_calibration(name_or_path: str, figures) -> dict:
     """
     import yaml
 
-    from .calibration import STATISTICS, FreeParameter, Target
-    from .params import MONTH_RE, describe
+    from sim.analysis.calibration import STATISTICS, FreeParameter, Target
+    from sim.core.params import MONTH_RE, describe
 
     path = calibration_path(name_or_path)
     if not path.is_file():
@@ -172,7 +189,10 @@ def load_calibration(name_or_path: str, figures) -> dict:
         raise ParamError(f"{path}: must be a mapping with targets and free")
     unknown = set(cfg) - CALIBRATION_KEYS
     if unknown:
-        raise ParamError(f"{path.name}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(CALIBRATION_KEYS))}")
+        raise ParamError(
+            f"{path.name}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{', '.join(sorted(CALIBRATION_KEYS))}"
+        )
     known = set(figures["id"])
     targets = []
     for i, t in enumerate(cfg.get("targets") or []):
@@ -180,18 +200,32 @@ def load_calibration(name_or_path: str, figures) -> dict:
         if not isinstance(t, dict) or "name" not in t:
             raise ParamError(f"{where}: must be a mapping with name, statistic, start")
         if t["name"] not in known:
-            raise ParamError(f"{where}.name = {t['name']!r}: not a figure in seeds/figures.csv; known: {', '.join(sorted(known))}")
+            raise ParamError(
+                f"{where}.name = {t['name']!r}: not a figure in seeds/figures.csv; known: "
+                f"{', '.join(sorted(known))}"
+            )
         if t.get("statistic") not in STATISTICS:
-            raise ParamError(f"{where}.statistic = {t.get('statistic')!r}: must be one of {', '.join(STATISTICS)}")
+            raise ParamError(
+                f"{where}.statistic = {t.get('statistic')!r}: must be one of {', '.join(STATISTICS)}"
+            )
         for key in ("start", "end"):
             if key in t and not MONTH_RE.match(str(t[key])):
                 raise ParamError(f"{where}.{key} = {t[key]!r}: must be a month YYYY-MM")
         if not 0 < float(t.get("tolerance", 0.1)) <= 10:
             raise ParamError(f"{where}.tolerance = {t.get('tolerance')!r}: must be in (0, 10]")
         row = figures[figures["id"] == t["name"]].iloc[0]
-        targets.append(Target(name=t["name"], observed=float(row["value"]), kind=row["kind"], statistic=t["statistic"],
-                              start=str(t["start"]), end=str(t.get("end", "")), tolerance=float(t.get("tolerance", 0.1)),
-                              weight=float(t.get("weight", 1.0))))
+        targets.append(
+            Target(
+                name=t["name"],
+                observed=float(row["value"]),
+                kind=row["kind"],
+                statistic=t["statistic"],
+                start=str(t["start"]),
+                end=str(t.get("end", "")),
+                tolerance=float(t.get("tolerance", 0.1)),
+                weight=float(t.get("weight", 1.0)),
+            )
+        )
     if not targets:
         raise ParamError(f"{path.name}: targets: at least one target is needed")
     params = {r["name"]: r for r in describe()}
@@ -199,7 +233,9 @@ def load_calibration(name_or_path: str, figures) -> dict:
     for i, f in enumerate(cfg.get("free") or []):
         where = f"{path.name} free[{i}]"
         if not isinstance(f, dict) or f.get("name") not in params:
-            raise ParamError(f"{where}.name = {f.get('name') if isinstance(f, dict) else f!r}: not a model parameter")
+            raise ParamError(
+                f"{where}.name = {f.get('name') if isinstance(f, dict) else f!r}: not a model parameter"
+            )
         try:
             best, low, high = float(f["best"]), float(f["low"]), float(f["high"])
         except (KeyError, TypeError, ValueError):
@@ -209,24 +245,47 @@ def load_calibration(name_or_path: str, figures) -> dict:
         free.append(FreeParameter(f["name"], best, low, high, bool(f.get("integer", False))))
     if not free:
         raise ParamError(f"{path.name}: free: at least one free parameter is needed")
-    settings = {k: cfg.get(k, d) for k, d in (("replicates", 16), ("maxiter", 12), ("popsize", 6), ("abc_draws", 600),
-                                              ("abc_replicates", 4), ("abc_accept", 0.05), ("seed", 1))}
+    settings = {
+        k: cfg.get(k, d)
+        for k, d in (
+            ("replicates", 16),
+            ("maxiter", 12),
+            ("popsize", 6),
+            ("abc_draws", 600),
+            ("abc_replicates", 4),
+            ("abc_accept", 0.05),
+            ("seed", 1),
+        )
+    }
     backtest_only = list(cfg.get("backtest_only", ["population.initial_stock"]))
-    return {"path": path, "scenario": cfg.get("scenario", "backtest_2024"), "targets": targets, "free": free,
-            "backtest_only": backtest_only, **settings}
+    return {
+        "path": path,
+        "scenario": cfg.get("scenario", "backtest_2024"),
+        "targets": targets,
+        "free": free,
+        "backtest_only": backtest_only,
+        **settings,
+    }
 
 
 def load_calibrated(name_or_path: str) -> tuple[dict, Path | None, Path]:
-    """The parameters of a ``calibrated.yaml`` (by path, or by name in ``conf/calibration/calibrated/``) and its posterior."""
+    """The parameters of a ``calibrated.yaml`` (by path, or by name in ``conf/calibration/calibrated/``)
+    and its posterior."""
     import yaml
 
     p = Path(name_or_path)
-    path = p if p.suffix in (".yaml", ".yml") or p.is_dir() else CONF_DIR / "calibration" / "calibrated" / f"{name_or_path}.yaml"
+    path = (
+        p
+        if p.suffix in (".yaml", ".yml") or p.is_dir()
+        else CONF_DIR / "calibration" / "calibrated" / f"{name_or_path}.yaml"
+    )
     if path.is_dir():
         path = path / "calibrated.yaml"
     if not path.is_file():
         names = sorted(q.stem for q in (CONF_DIR / "calibration" / "calibrated").glob("*.yaml"))
-        raise ParamError(f"calibration={name_or_path}: no calibrated.yaml there; known names: {', '.join(names) or 'none'}")
+        raise ParamError(
+            f"calibration={name_or_path}: no calibrated.yaml there; known names: {', '.join(names) or 'none'}"
+        )
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data.get("parameters"), dict):
         raise ParamError(f"{path}: has no parameters mapping")
@@ -250,21 +309,36 @@ def calibrated_params(rc: RunConfig, explicit: set[str] = frozenset()) -> tuple[
 
     base = scenario_params(rc)
     if not rc.calibrated:
-        return [base] * rc.replicates, "stochastic variation only (parameters fixed at the configuration's values)"
+        return [
+            base
+        ] * rc.replicates, "stochastic variation only (parameters fixed at the configuration's values)"
     values, posterior_path, path = load_calibrated(rc.calibrated)
     keep = {k: v for k, v in values.items() if k not in explicit}
     base = base.replace(**keep)
     if not rc.parameter_uncertainty:
-        return [base] * rc.replicates, (f"stochastic variation only, at the calibrated parameters of {path} "
-                                        f"(parameter uncertainty not included)")
+        return [base] * rc.replicates, (
+            f"stochastic variation only, at the calibrated parameters of {path} "
+            f"(parameter uncertainty not included)"
+        )
     if posterior_path is None or not posterior_path.is_file():
         raise ParamError(f"parameter_uncertainty = true: {path} names no readable posterior")
     post = pd.read_parquet(posterior_path)
     cols = [c for c in post.columns if c in keep]
     if post.empty or not cols:
-        raise ParamError(f"parameter_uncertainty = true: the posterior of {path} has no draws of forward parameters")
+        raise ParamError(
+            f"parameter_uncertainty = true: the posterior of {path} has no draws of forward parameters"
+        )
     rows = np.random.default_rng(rc.seed).integers(0, len(post), rc.replicates)
-    out = [base.replace(**{c: (int(post[c].iloc[i]) if isinstance(keep[c], int) else float(post[c].iloc[i]))
-                           for c in cols}) for i in rows]
-    return out, (f"stochastic variation and parameter uncertainty: each replicate draws {', '.join(cols)} from the "
-                 f"posterior of {path} ({len(post)} draws)")
+    out = [
+        base.replace(
+            **{
+                c: (int(post[c].iloc[i]) if isinstance(keep[c], int) else float(post[c].iloc[i]))
+                for c in cols
+            }
+        )
+        for i in rows
+    ]
+    return out, (
+        f"stochastic variation and parameter uncertainty: each replicate draws {', '.join(cols)} from the "
+        f"posterior of {path} ({len(post)} draws)"
+    )

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+from .paths import SEEDS_DIR
+
 COLUMNS = ("id", "value", "unit", "kind", "date", "period_start", "source_file", "measures")
 KINDS = ("exact", "lower_bound", "upper_bound", "approximate")
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
@@ -76,7 +77,9 @@ def load_figures(path: Path | None = None, sources: dict[str, dict] | None = Non
         if not _DATE.match(row["date"]):
             raise SeedsError(f"{where}: date {row['date']!r} must be YYYY-MM or YYYY-MM-DD")
         if row["period_start"] and not _DATE.match(row["period_start"]):
-            raise SeedsError(f"{where}: period_start {row['period_start']!r} must be empty, YYYY-MM or YYYY-MM-DD")
+            raise SeedsError(
+                f"{where}: period_start {row['period_start']!r} must be empty, YYYY-MM or YYYY-MM-DD"
+            )
         if row["source_file"] not in sources:
             raise SeedsError(f"{where}: source_file {row['source_file']!r} is not described in sources.yaml")
         if not row["unit"] or not row["measures"]:

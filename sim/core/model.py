@@ -1,27 +1,60 @@
 """The Mesa model of repression as bargaining, with its explicit monthly step order.
 
-Prisoners live in a columnar registry (:mod:`sim.prisoners`); the strategic actors are Mesa agents
-(:mod:`sim.agents`). Outputs are recorded into preallocated arrays (one slot a month) and a list of deals;
-:mod:`sim.run` turns them into tables. No I/O here.
+Prisoners live in a columnar registry (:mod:`sim.core.prisoners`); the strategic actors are Mesa agents
+(:mod:`sim.core.agents`). Outputs are recorded into preallocated arrays (one slot a month) and a list of
+deals;
+:mod:`sim.core.run` turns them into tables. No I/O here.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import mesa
+import numpy as np
 
 from .agents import EuropeanUnion, Opposition, Regime, UnitedStates
 from .params import SECTORS, ScenarioParams
-from .prisoners import TIE_LT, TIE_PL, TIE_UA, Profile, Registry, Status, month_index, month_text, synthesise_stock
+from .prisoners import (
+    TIE_LT,
+    TIE_PL,
+    TIE_UA,
+    Profile,
+    Registry,
+    Status,
+    month_index,
+    month_text,
+    synthesise_stock,
+)
 
 _POTASH = SECTORS.index("potash")
 
 #: Monthly outputs, in table order (all counts are within the month; stocks are at its end).
 OUTPUTS = (
-    "prisoners_held", "arrests", "released_deal", "released_pardon", "released_served", "died", "expelled",
-    "released_high_profile", "us_sanctions", "eu_sanctions", *(f"us_{s}" for s in SECTORS), "learned_price",
-    "arrest_rate", "arrest_restraint", "regime_need", "regime_relief", "mobilisation", "exiles", "fragmentation",
-    "opposition_centres", "transit_open", "high_profile_held", "reserve_held", "us_round", "deal", "snapbacks",
+    "prisoners_held",
+    "arrests",
+    "released_deal",
+    "released_pardon",
+    "released_served",
+    "died",
+    "expelled",
+    "released_high_profile",
+    "us_sanctions",
+    "eu_sanctions",
+    *(f"us_{s}" for s in SECTORS),
+    "learned_price",
+    "arrest_rate",
+    "arrest_restraint",
+    "regime_need",
+    "regime_relief",
+    "mobilisation",
+    "exiles",
+    "fragmentation",
+    "opposition_centres",
+    "transit_open",
+    "high_profile_held",
+    "reserve_held",
+    "us_round",
+    "deal",
+    "snapbacks",
 )
 
 
@@ -29,7 +62,7 @@ class RepressionBargaining(mesa.Model):
     """A regime trades political prisoners for sanctions relief and refills the stock with arrests.
 
     The bargaining rule is the Nash bargaining solution (Nash 1950) over which prisoners are released
-    and which US sanctions are lifted (:mod:`sim.bargaining`); the arrest rate responds to the price the
+    and which US sanctions are lifted (:mod:`sim.core.bargaining`); the arrest rate responds to the price the
     regime has learned from past deals, the concession effect reported for hostage-taking by Brandt,
     George & Sandler (2016). See ``docs/ODD.md``.
 
@@ -45,8 +78,13 @@ class RepressionBargaining(mesa.Model):
         self.months = int(months)
         self.t0 = month_index(self.params.start)
         self.t = self.t0
-        self.registry = Registry(capacity=int(self.params.population.initial_stock * 1.2
-                                              + self.params.regime.arrests_ref * 2 * self.months + 64))
+        self.registry = Registry(
+            capacity=int(
+                self.params.population.initial_stock * 1.2
+                + self.params.regime.arrests_ref * 2 * self.months
+                + 64
+            )
+        )
         synthesise_stock(self.rng, self.params.population, self.t0, self.registry)
         self.regime = Regime(self)
         self.us = UnitedStates(self)
@@ -86,7 +124,8 @@ class RepressionBargaining(mesa.Model):
         3. A unilateral pardon batch, with some probability.
         4. The EU acts: scheduled reopening of transit; at its renewal month, relax or hold.
         5. The US acts: snapback checks on past deals; a bargaining round with some probability, and the
-           deal it produces (releases, expulsions, relief); the regime learns the price, or forgets without a deal.
+           deal it produces (releases, expulsions, relief); the regime learns the price, or forgets without
+           a deal.
         6. The regime arrests (rate from mobilisation, learned price and any restraint clause).
         7. The opposition absorbs releases and arrests (centres, exile, mobilisation).
         8. Outputs are recorded.
@@ -123,8 +162,9 @@ class RepressionBargaining(mesa.Model):
         arrests = self.regime.arrest()
         self.arrests_history[t - self.t0] = arrests
         if deal_row is not None:
-            self.opposition.absorb_releases(deal_row["released_high_profile"], deal_row["expelled"],
-                                            deal_row["expelled_high_profile"])
+            self.opposition.absorb_releases(
+                deal_row["released_high_profile"], deal_row["expelled"], deal_row["expelled_high_profile"]
+            )
         self.opposition.mobilise(arrests)
         self._record(arrests, len(served), len(died), len(pardoned), round_ is not None, deal_row)
         self.t += 1
@@ -149,29 +189,41 @@ class RepressionBargaining(mesa.Model):
             self.regime.restraint = up.restraint
             self.regime.restraint_until = self.t + up.verification_months
         row = {
-            "month": month_text(self.t), "counterpart": "US", "policy": str(self.us.policy),
-            "released": int(len(idx)), "released_high_profile": int(high.sum()),
+            "month": month_text(self.t),
+            "counterpart": "US",
+            "policy": str(self.us.policy),
+            "released": int(len(idx)),
+            "released_high_profile": int(high.sum()),
             "released_reserve": int(np.sum((reg.ties[idx] & (TIE_LT | TIE_PL)) != 0)),
             "released_us_citizens": int(np.sum((reg.ties[idx] & 4) != 0)),
-            "expelled": int(expel.sum()), "expelled_high_profile": int((expel & high).sum()),
-            "to_ua": int(np.sum(dest == 1)), "to_lt": int(np.sum(dest == 2)), "to_pl": int(np.sum(dest == 3)),
-            "stayed": int(np.sum(dest == 0)), "ua_tied": int(np.sum((reg.ties[idx] & TIE_UA) != 0)),
-            "relief": deal.relief_value, "relief_cost_us": deal.relief_cost,
+            "expelled": int(expel.sum()),
+            "expelled_high_profile": int((expel & high).sum()),
+            "to_ua": int(np.sum(dest == 1)),
+            "to_lt": int(np.sum(dest == 2)),
+            "to_pl": int(np.sum(dest == 3)),
+            "stayed": int(np.sum(dest == 0)),
+            "ua_tied": int(np.sum((reg.ties[idx] & TIE_UA) != 0)),
+            "relief": deal.relief_value,
+            "relief_cost_us": deal.relief_cost,
             "price_per_prisoner": deal.relief_value / max(len(idx), 1),
             "sectors_lifted": ",".join(s for s, x in zip(SECTORS, lifted) if x > 1e-9),
             **{f"lift_{s}": float(x) for s, x in zip(SECTORS, lifted)},
-            "restraint_clause": self.us.policy == "conditional", "snapped_back": False,
-            "gain_regime": deal.gain_regime, "gain_us": deal.gain_us,
+            "restraint_clause": self.us.policy == "conditional",
+            "snapped_back": False,
+            "gain_regime": deal.gain_regime,
+            "gain_us": deal.gain_us,
         }
         self.deals.append(row)
         if self.us.policy == "snapback":
             lo = max(0, self.t - self.t0 - self.params.us.snapback_window)
-            hist = self.arrests_history[lo: self.t - self.t0]
+            hist = self.arrests_history[lo : self.t - self.t0]
             before = float(hist.mean()) if len(hist) else self.params.regime.arrests_ref
             self.us.watch.append((len(self.deals) - 1, self.t, lifted, before))
         return row
 
-    def _record(self, arrests: int, served: int, died: int, pardoned: int, had_round: bool, deal: dict | None) -> None:
+    def _record(
+        self, arrests: int, served: int, died: int, pardoned: int, had_round: bool, deal: dict | None
+    ) -> None:
         i, o, reg = self.recorded, self.out, self.registry
         o["prisoners_held"][i] = reg.held
         o["arrests"][i] = arrests
@@ -202,7 +254,7 @@ class RepressionBargaining(mesa.Model):
         o["snapbacks"][i] = self.snapbacks_this_month
         self.recorded += 1
 
-    def run(self) -> "RepressionBargaining":
+    def run(self) -> RepressionBargaining:
         """Step through all months."""
         while self.recorded < self.months:
             self.step()

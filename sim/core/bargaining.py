@@ -103,8 +103,13 @@ def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_ma
     paid = np.flatnonzero(live)
     ratio = value[paid] / cost[paid]
     order = paid[np.argsort(-ratio, kind="stable")]
-    return Frontier(order=order, cost_width=level[order] * cost[order], value_width=level[order] * value[order],
-                    free_value=float(np.sum(level[free] * value[free])), z_max=float(max(z_max, 0.0)))
+    return Frontier(
+        order=order,
+        cost_width=level[order] * cost[order],
+        value_width=level[order] * value[order],
+        free_value=float(np.sum(level[free] * value[free])),
+        z_max=float(max(z_max, 0.0)),
+    )
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,14 @@ class Deal:
 
 def no_deal(n_classes: int) -> Deal:
     """The disagreement outcome: nobody released, nothing lifted."""
-    return Deal(taken=np.zeros(n_classes, dtype=np.int64), released=0, relief_cost=0.0, relief_value=0.0,
-                gain_regime=0.0, gain_us=0.0)
+    return Deal(
+        taken=np.zeros(n_classes, dtype=np.int64),
+        released=0,
+        relief_cost=0.0,
+        relief_value=0.0,
+        gain_regime=0.0,
+        gain_us=0.0,
+    )
 
 
 def release_order(w: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -148,19 +159,30 @@ def release_order(w: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def _best_z(W: np.ndarray, V: np.ndarray, lo, hi, a, b, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """For each (W, V), the z maximising the log Nash product on the frontier, and that maximum."""
-    z = np.clip(alpha * W[:, None] - (1 - alpha) * (a[None, :] - V[:, None]) / b[None, :], lo[None, :], hi[None, :])
+    z = np.clip(
+        alpha * W[:, None] - (1 - alpha) * (a[None, :] - V[:, None]) / b[None, :], lo[None, :], hi[None, :]
+    )
     gr = a[None, :] + b[None, :] * z - V[:, None]
     gu = W[:, None] - z
     with np.errstate(divide="ignore", invalid="ignore"):
-        obj = np.where((gr > MIN_GAIN) & (gu > MIN_GAIN), alpha * np.log(np.maximum(gr, _EPS))
-                       + (1 - alpha) * np.log(np.maximum(gu, _EPS)), -np.inf)
+        obj = np.where(
+            (gr > MIN_GAIN) & (gu > MIN_GAIN),
+            alpha * np.log(np.maximum(gr, _EPS)) + (1 - alpha) * np.log(np.maximum(gu, _EPS)),
+            -np.inf,
+        )
     j = np.argmax(obj, axis=1)
     rows = np.arange(len(W))
     return z[rows, j], obj[rows, j]
 
 
-def nash_release(w: np.ndarray, v: np.ndarray, counts: np.ndarray, frontier: Frontier, alpha: float,
-                 fixed_cost: float = 0.0) -> Deal:
+def nash_release(
+    w: np.ndarray,
+    v: np.ndarray,
+    counts: np.ndarray,
+    frontier: Frontier,
+    alpha: float,
+    fixed_cost: float = 0.0,
+) -> Deal:
     """Solve one bargaining round: the Nash bargaining solution over releases and relief.
 
     Args:
@@ -223,13 +245,20 @@ def nash_release(w: np.ndarray, v: np.ndarray, counts: np.ndarray, frontier: Fro
     taken = np.zeros(n_cls, dtype=np.int64)
     taken[order] = taken_sorted
     value = float(frontier.value(z_best))
-    return Deal(taken=taken, released=n_best, relief_cost=z_best, relief_value=value,
-                gain_regime=value - float(V[best]) - fixed_cost, gain_us=float(W[best]) - z_best,
-                lifted=frontier.lifted(z_best))
+    return Deal(
+        taken=taken,
+        released=n_best,
+        relief_cost=z_best,
+        relief_value=value,
+        gain_regime=value - float(V[best]) - fixed_cost,
+        gain_us=float(W[best]) - z_best,
+        lifted=frontier.lifted(z_best),
+    )
 
 
-def take_it_or_leave_it(w: np.ndarray, v: np.ndarray, counts: np.ndarray, frontier: Frontier,
-                        fixed_cost: float = 0.0) -> Deal:
+def take_it_or_leave_it(
+    w: np.ndarray, v: np.ndarray, counts: np.ndarray, frontier: Frontier, fixed_cost: float = 0.0
+) -> Deal:
     """A grand bargain: all prisoners for all the relief on the frontier, accepted only if both gain.
 
     Args:
@@ -250,12 +279,20 @@ def take_it_or_leave_it(w: np.ndarray, v: np.ndarray, counts: np.ndarray, fronti
     g_us = float(np.dot(w, counts)) - z
     if g_r <= MIN_GAIN or g_us <= MIN_GAIN:
         return no_deal(len(counts))
-    return Deal(taken=counts.copy(), released=n, relief_cost=z, relief_value=value, gain_regime=g_r,
-                gain_us=g_us, lifted=frontier.lifted(z))
+    return Deal(
+        taken=counts.copy(),
+        released=n,
+        relief_cost=z,
+        relief_value=value,
+        gain_regime=g_r,
+        gain_us=g_us,
+        lifted=frontier.lifted(z),
+    )
 
 
-def expand_escalation(w: np.ndarray, v: np.ndarray, counts: np.ndarray, escalate: np.ndarray, step: np.ndarray,
-                      depth: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def expand_escalation(
+    w: np.ndarray, v: np.ndarray, counts: np.ndarray, escalate: np.ndarray, step: np.ndarray, depth: int = 6
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split classes whose holding value rises with each further release in the same deal.
 
     The ``k``-th prisoner released from an escalating class in one deal costs ``v + step * k`` (``k`` from 0);
@@ -275,16 +312,32 @@ def expand_escalation(w: np.ndarray, v: np.ndarray, counts: np.ndarray, escalate
     for c in range(len(w)):
         m = int(counts[c])
         if not escalate[c] or m <= 1:
-            ws.append(w[c]); vs.append(v[c]); ms.append(m); parent.append(c)  # noqa: E702
+            ws.append(w[c])
+            vs.append(v[c])
+            ms.append(m)
+            parent.append(c)  # noqa: E702
             continue
         k = min(m, depth)
-        ws.extend([w[c]] * k); vs.extend(v[c] + step[c] * np.arange(k)); ms.extend([1] * k); parent.extend([c] * k)  # noqa: E702
+        ws.extend([w[c]] * k)
+        vs.extend(v[c] + step[c] * np.arange(k))
+        ms.extend([1] * k)
+        parent.extend([c] * k)  # noqa: E702
         if m > depth:
-            ws.append(w[c]); vs.append(v[c] + step[c] * depth); ms.append(m - depth); parent.append(c)  # noqa: E702
-    return np.asarray(ws, float), np.asarray(vs, float), np.asarray(ms, np.int64), np.asarray(parent, np.int64)
+            ws.append(w[c])
+            vs.append(v[c] + step[c] * depth)
+            ms.append(m - depth)
+            parent.append(c)  # noqa: E702
+    return (
+        np.asarray(ws, float),
+        np.asarray(vs, float),
+        np.asarray(ms, np.int64),
+        np.asarray(parent, np.int64),
+    )
 
 
-def update_price(price: float, relief_value: float, released_equivalents: float, learning_rate: float) -> float:
+def update_price(
+    price: float, relief_value: float, released_equivalents: float, learning_rate: float
+) -> float:
     """The regime's learned price per ordinary-prisoner equivalent after a deal.
 
     ``p <- (1 - eta) p + eta * relief_value / released_equivalents`` (DESIGN.md, "Learning").

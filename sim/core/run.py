@@ -6,8 +6,8 @@ both keyed by ``scenario`` and ``replicate`` and carrying the replicate's ``seed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -16,11 +16,37 @@ from .model import OUTPUTS, RepressionBargaining
 from .params import ScenarioParams
 from .prisoners import month_index, month_text
 
-DEAL_COLUMNS = ["scenario", "replicate", "seed", "month", "counterpart", "policy", "released",
-                "released_high_profile", "released_reserve", "released_us_citizens", "expelled",
-                "expelled_high_profile", "to_ua", "to_lt", "to_pl", "stayed", "ua_tied", "relief",
-                "relief_cost_us", "price_per_prisoner", "sectors_lifted", "lift_aviation", "lift_potash",
-                "lift_banking", "lift_other", "restraint_clause", "snapped_back", "gain_regime", "gain_us"]
+DEAL_COLUMNS = [
+    "scenario",
+    "replicate",
+    "seed",
+    "month",
+    "counterpart",
+    "policy",
+    "released",
+    "released_high_profile",
+    "released_reserve",
+    "released_us_citizens",
+    "expelled",
+    "expelled_high_profile",
+    "to_ua",
+    "to_lt",
+    "to_pl",
+    "stayed",
+    "ua_tied",
+    "relief",
+    "relief_cost_us",
+    "price_per_prisoner",
+    "sectors_lifted",
+    "lift_aviation",
+    "lift_potash",
+    "lift_banking",
+    "lift_other",
+    "restraint_clause",
+    "snapped_back",
+    "gain_regime",
+    "gain_us",
+]
 
 
 @dataclass
@@ -47,12 +73,18 @@ def run_model(params: ScenarioParams, months: int, seed: int) -> RepressionBarga
     return RepressionBargaining(params, months=months, rng=seed).run()
 
 
-def run_replicates(params: ScenarioParams | list[ScenarioParams], months: int, replicates: int, seed: int,
-                   progress: Callable[[int], None] | None = None) -> RunResult:
+def run_replicates(
+    params: ScenarioParams | list[ScenarioParams],
+    months: int,
+    replicates: int,
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
     """Run ``replicates`` independent replicates of a scenario.
 
     Args:
-        params: the scenario, or one scenario per replicate (parameter uncertainty); they share name and start.
+        params: the scenario, or one scenario per replicate (parameter uncertainty); they share name and
+        start.
         months: months simulated from ``params.start``.
         replicates: number of replicates.
         seed: root seed; replicate seeds are spawned from it, so the tables depend on nothing else.
@@ -78,19 +110,33 @@ def run_replicates(params: ScenarioParams | list[ScenarioParams], months: int, r
             deals.append({"scenario": params.name, "replicate": r, "seed": s, **d})
         if progress is not None:
             progress(1)
-    ts = pd.DataFrame({
-        "scenario": pd.Series([params.name] * (months * replicates), dtype="string"),
-        "replicate": np.repeat(np.arange(replicates), months),
-        "seed": np.repeat(np.asarray(seeds, dtype=np.int64), months),
-        "month": pd.Series(months_text * replicates, dtype="string"),
-        **{name: np.concatenate(columns[name]) if replicates else np.zeros(0) for name in OUTPUTS},
-    })
+    ts = pd.DataFrame(
+        {
+            "scenario": pd.Series([params.name] * (months * replicates), dtype="string"),
+            "replicate": np.repeat(np.arange(replicates), months),
+            "seed": np.repeat(np.asarray(seeds, dtype=np.int64), months),
+            "month": pd.Series(months_text * replicates, dtype="string"),
+            **{name: np.concatenate(columns[name]) if replicates else np.zeros(0) for name in OUTPUTS},
+        }
+    )
     counts = [c for c in OUTPUTS if c in COUNT_COLUMNS]
     ts[counts] = ts[counts].astype(np.int64)
     dl = pd.DataFrame(deals, columns=DEAL_COLUMNS)
     return RunResult(timeseries=ts, deals=dl)
 
 
-COUNT_COLUMNS = {"prisoners_held", "arrests", "released_deal", "released_pardon", "released_served", "died",
-                 "expelled", "released_high_profile", "exiles", "opposition_centres", "high_profile_held",
-                 "reserve_held", "snapbacks"}
+COUNT_COLUMNS = {
+    "prisoners_held",
+    "arrests",
+    "released_deal",
+    "released_pardon",
+    "released_served",
+    "died",
+    "expelled",
+    "released_high_profile",
+    "exiles",
+    "opposition_centres",
+    "high_profile_held",
+    "reserve_held",
+    "snapbacks",
+}

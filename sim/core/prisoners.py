@@ -82,8 +82,17 @@ class Registry:
         class_counts: held prisoners per class.
     """
 
-    _COLUMNS = {"arrest": np.int32, "due": np.int32, "release": np.int32, "profile": np.int8, "ties": np.int8,
-                "cls": np.int16, "poor": np.bool_, "status": np.int8, "dest": np.int8}
+    _COLUMNS = {
+        "arrest": np.int32,
+        "due": np.int32,
+        "release": np.int32,
+        "profile": np.int8,
+        "ties": np.int8,
+        "cls": np.int16,
+        "poor": np.bool_,
+        "status": np.int8,
+        "dest": np.int8,
+    }
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
@@ -104,8 +113,14 @@ class Registry:
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
 
-    def add(self, arrest: np.ndarray, sentence: np.ndarray, profile: np.ndarray, ties: np.ndarray,
-            poor: np.ndarray) -> np.ndarray:
+    def add(
+        self,
+        arrest: np.ndarray,
+        sentence: np.ndarray,
+        profile: np.ndarray,
+        ties: np.ndarray,
+        poor: np.ndarray,
+    ) -> np.ndarray:
         """Register new prisoners (held); returns their row indices."""
         k = len(arrest)
         self._grow(self.n + k)
@@ -204,9 +219,11 @@ class Registry:
         return rng.choice(pool, size=k, replace=False)
 
 
-def draw_profiles_and_ties(rng: np.random.Generator, k: int, pop: PopulationParams, share_symbol: float,
-                           share_notable: float) -> tuple[np.ndarray, np.ndarray]:
-    """Draw profile codes (with the given shares) and tie bit masks (population shares) for ``k`` prisoners."""
+def draw_profiles_and_ties(
+    rng: np.random.Generator, k: int, pop: PopulationParams, share_symbol: float, share_notable: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw profile codes (with the given shares) and tie bit masks (population shares) for ``k``
+    prisoners."""
     u = rng.random((5, k))
     profile = (u[0] < share_symbol + share_notable).astype(np.int8) + (u[0] < share_symbol)
     shares = np.array([[pop.tie_lt], [pop.tie_pl], [pop.tie_us], [pop.tie_ua]])
@@ -217,7 +234,9 @@ def draw_profiles_and_ties(rng: np.random.Generator, k: int, pop: PopulationPara
 
 def draw_sentences(rng: np.random.Generator, profile: np.ndarray, pop: PopulationParams) -> np.ndarray:
     """Sentences in months: log-normal around the profile's median (years x 12)."""
-    median = np.array([pop.sentence_ordinary_years, pop.sentence_notable_years, pop.sentence_symbol_years]) * 12
+    median = (
+        np.array([pop.sentence_ordinary_years, pop.sentence_notable_years, pop.sentence_symbol_years]) * 12
+    )
     s = median[profile] * np.exp(pop.sentence_spread * rng.standard_normal(len(profile)))
     return np.maximum(np.rint(s), 1).astype(np.int32)
 

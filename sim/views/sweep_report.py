@@ -7,7 +7,7 @@
   heatmaps of the median outcome over two, the best and worst parameter points of each headline outcome,
   Sobol or Morris indices for a sensitivity design, PRIM boxes for a yes/no outcome, and the jobs that
   failed (with their error) or are missing;
-* for a sweep over scenarios, also the side-by-side comparison (:func:`sim.report.build_comparison`).
+* for a sweep over scenarios, also the side-by-side comparison (:func:`sim.views.report.build_comparison`).
 
 It works on a partial sweep: what is missing is listed, and indices that need every design point are not
 computed until all are there.
@@ -15,17 +15,18 @@ computed until all are there.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import design, plotting
-from .metrics import HEADLINES
-from .params import describe
+from sim.analysis import design
+from sim.core.metrics import HEADLINES
+from sim.core.params import describe
+from sim.store.tables import RunFolderError, job_status, read_summary, read_sweep, write_table, write_text
+
+from . import plotting
 from .report import band, build_comparison, fmt
-from .tables import RunFolderError, job_status, multirun_overrides, read_sweep, write_table, write_text
 
 KEY_OUTCOMES = ("final_stock", "total_arrests", "released_deal", "revolving_door_ratio")
 PARAM_NAMES = {r["name"] for r in describe()} | {"scenario", "start"}
@@ -34,13 +35,6 @@ _UNITS = {h.name: h for h in HEADLINES}
 
 class SweepError(ValueError):
     """Bad input to the sweep report (e.g. a PRIM expression it cannot evaluate)."""
-
-
-def expected_jobs(overrides: list[str]) -> list[dict[str, str]]:
-    """Every combination of the swept values (key -> value text) that the multirun was to run."""
-    from .cli import expand_overrides
-
-    return expand_overrides(overrides)
 
 
 def _as_dict(overrides: list[str]) -> dict[str, str]:
@@ -61,7 +55,9 @@ def _same(a: str, b: str) -> bool:
 def missing_jobs(expected: list[dict[str, str]], started: list[list[str]]) -> list[dict[str, str]]:
     """Expected combinations that no started job ran."""
     seen = [_as_dict(s) for s in started]
-    return [e for e in expected if not any(all(k in s and _same(s[k], v) for k, v in e.items()) for s in seen)]
+    return [
+        e for e in expected if not any(all(k in s and _same(s[k], v) for k, v in e.items()) for s in seen)
+    ]
 
 
 def swept(df: pd.DataFrame) -> list[str]:
@@ -93,21 +89,35 @@ def best_and_worst(df: pd.DataFrame, params: list[str]) -> list[tuple[str, str, 
         if h.name == "initial_stock" or med[h.name].isna().all():
             continue
         lo, hi = med[h.name].idxmin(), med[h.name].idxmax()
-        label = lambda ix: ", ".join(f"{p}={v}" for p, v in zip(params, ix if isinstance(ix, tuple) else (ix,)))  # noqa: E731
-        rows.append((h.label, fmt(med[h.name].min(), h.unit), label(lo), fmt(med[h.name].max(), h.unit), label(hi)))
+
+        def label(ix):
+            return ", ".join(f"{p}={v}" for p, v in zip(params, ix if isinstance(ix, tuple) else (ix,)))
+
+        rows.append(
+            (h.label, fmt(med[h.name].min(), h.unit), label(lo), fmt(med[h.name].max(), h.unit), label(hi))
+        )
     return rows
 
 
-def design_indices(root: Path, df: pd.DataFrame, jobs: list[str]) -> tuple[str, dict, dict[str, pd.DataFrame], str]:
+def design_indices(
+    root: Path, df: pd.DataFrame, jobs: list[str]
+) -> tuple[str, dict, dict[str, pd.DataFrame], str]:
     """Sensitivity indices of a design sweep: (method, design info, indices per outcome, note)."""
-    info = json.loads((Path(root) / jobs[0] / "summary.json").read_text(encoding="utf-8"))["design"]
+    info = read_summary(Path(root) / jobs[0])["design"]
     prob = info["problem"]
-    fs = [design.Factor(n, lo, hi, integer, "") for n, (lo, hi), integer in zip(prob["names"], prob["bounds"],
-                                                                                 info["integer"])]
+    fs = [
+        design.Factor(n, lo, hi, integer, "")
+        for n, (lo, hi), integer in zip(prob["names"], prob["bounds"], info["integer"])
+    ]
     means = df.groupby("point")[list(KEY_OUTCOMES)].mean().sort_index()
     have, need = len(means), info["n_points"]
     if have < need:
-        return info["method"], info, {}, f"{need - have} of {need} design points are missing: indices need them all."
+        return (
+            info["method"],
+            info,
+            {},
+            f"{need - have} of {need} design points are missing: indices need them all.",
+        )
     out = {}
     for o in KEY_OUTCOMES:
         y = means[o].to_numpy(dtype=float)
@@ -121,7 +131,9 @@ def design_indices(root: Path, df: pd.DataFrame, jobs: list[str]) -> tuple[str, 
     return info["method"], info, out, ""
 
 
-def prim_boxes(df: pd.DataFrame, expr: str, factors: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, float, str]:
+def prim_boxes(
+    df: pd.DataFrame, expr: str, factors: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, float, str]:
     """PRIM (EMA workbench) on a yes/no outcome: the peeling trajectory, the chosen box's limits, base rate.
 
     The chosen box is the densest on the trajectory that still covers at least half of the cases.
@@ -132,9 +144,11 @@ def prim_boxes(df: pd.DataFrame, expr: str, factors: list[str]) -> tuple[pd.Data
     try:
         y = df.eval(expr)
     except Exception as exc:  # noqa: BLE001 - any evaluation error is the user's expression
-        raise SweepError(f"--prim {expr!r}: cannot evaluate ({type(exc).__name__}); use columns of sweep.parquet, "
-                         f"e.g. final_stock > initial_stock") from None
-    if not (y.dtype == bool or set(pd.unique(y)) <= {0, 1, True, False}):
+        raise SweepError(
+            f"--prim {expr!r}: cannot evaluate ({type(exc).__name__}); use columns of sweep.parquet, "
+            f"e.g. final_stock > initial_stock"
+        ) from None
+    if not (y.dtype == bool or set(pd.unique(y)) <= {0, 1}):
         raise SweepError(f"--prim {expr!r}: must be a yes/no condition, e.g. final_stock > initial_stock")
     x = df[factors].apply(pd.to_numeric, errors="coerce")
     x = x.loc[:, x.notna().all()]
@@ -143,7 +157,12 @@ def prim_boxes(df: pd.DataFrame, expr: str, factors: list[str]) -> tuple[pd.Data
     yv = y.to_numpy(dtype=bool)
     base = float(yv.mean())
     if yv.all() or not yv.any():
-        return pd.DataFrame(), pd.DataFrame(), base, f"the condition holds in {'all' if yv.all() else 'no'} cases"
+        return (
+            pd.DataFrame(),
+            pd.DataFrame(),
+            base,
+            f"the condition holds in {'all' if yv.all() else 'no'} cases",
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.getLogger("EMA").setLevel(logging.ERROR)
@@ -156,24 +175,47 @@ def prim_boxes(df: pd.DataFrame, expr: str, factors: list[str]) -> tuple[pd.Data
     box.select(i)
     lims = box.box_lims[i]
     init = box.box_lims[0]
-    restricted = [c for c in lims.columns if not np.allclose(lims[c].to_numpy(float), init[c].to_numpy(float))]
-    limits = pd.DataFrame({"parameter": restricted, "low": [lims[c].iloc[0] for c in restricted],
-                           "high": [lims[c].iloc[1] for c in restricted],
-                           "range_in_sweep": [f"{init[c].iloc[0]:.4g} to {init[c].iloc[1]:.4g}" for c in restricted]})
+    restricted = [
+        c for c in lims.columns if not np.allclose(lims[c].to_numpy(float), init[c].to_numpy(float))
+    ]
+    limits = pd.DataFrame(
+        {
+            "parameter": restricted,
+            "low": [lims[c].iloc[0] for c in restricted],
+            "high": [lims[c].iloc[1] for c in restricted],
+            "range_in_sweep": [f"{init[c].iloc[0]:.4g} to {init[c].iloc[1]:.4g}" for c in restricted],
+        }
+    )
     chosen = traj.loc[[i], ["coverage", "density", "mass", "res_dim"]]
-    return traj, limits.assign(coverage=float(chosen["coverage"].iloc[0]), density=float(chosen["density"].iloc[0]),
-                               mass=float(chosen["mass"].iloc[0])), base, ""
+    return (
+        traj,
+        limits.assign(
+            coverage=float(chosen["coverage"].iloc[0]),
+            density=float(chosen["density"].iloc[0]),
+            mass=float(chosen["mass"].iloc[0]),
+        ),
+        base,
+        "",
+    )
 
 
-def build_sweep_report(root: Path, prim_expr: str | None = None) -> Path:
-    """Write ``sweep.parquet``, ``sweep.md`` and figures for a multirun folder; returns the report's path."""
+def build_sweep_report(
+    root: Path, prim_expr: str | None = None, expected: list[dict[str, str]] | None = None
+) -> Path:
+    """Write ``sweep.parquet``, ``sweep.md`` and figures for a multirun folder; returns the report's path.
+
+    Args:
+        root: the multirun folder.
+        prim_expr: a yes/no condition for PRIM, or None.
+        expected: every combination of swept values the multirun was to run (key -> value text), from the
+            command line's overrides (the edge expands them with Hydra's parser); None when unknown.
+    """
     root = Path(root)
     status = job_status(root)
     if status.empty:
         raise RunFolderError(f"{root}: no sweep jobs (folders with .hydra/overrides.yaml) below it")
     complete = status[status["status"] == "complete"]
-    overrides = multirun_overrides(root)
-    missing = missing_jobs(expected_jobs(overrides), list(status["overrides"])) if overrides else []
+    missing = missing_jobs(expected, list(status["overrides"])) if expected else []
     df = read_sweep(root, list(complete["job"]))
     if not df.empty:
         write_table(root / "sweep.parquet", df)
@@ -181,16 +223,34 @@ def build_sweep_report(root: Path, prim_expr: str | None = None) -> Path:
     is_design = not df.empty and "point" in df and (df["point"] >= 0).any()
     params = [p for p in swept(df) if not is_design]
     n_expected = len(status) + len(missing)
-    lines = ["# Sweep report", "", f"Sweep folder `{root}`: {len(complete)} of {n_expected} jobs complete"
-             + (f", {int((status['status'] == 'failed').sum())} failed" if (status["status"] == "failed").any() else "")
-             + (f", {len(missing)} not started" if missing else "")
-             + (f", {int((status['status'] == 'incomplete').sum())} incomplete" if (status["status"] == "incomplete").any()
-                else "") + f". `sweep.parquet` holds {len(df):,} rows (one per job, design point and replicate).", ""]
+    lines = [
+        "# Sweep report",
+        "",
+        f"Sweep folder `{root}`: {len(complete)} of {n_expected} jobs complete"
+        + (
+            f", {int((status['status'] == 'failed').sum())} failed"
+            if (status["status"] == "failed").any()
+            else ""
+        )
+        + (f", {len(missing)} not started" if missing else "")
+        + (
+            f", {int((status['status'] == 'incomplete').sum())} incomplete"
+            if (status["status"] == "incomplete").any()
+            else ""
+        )
+        + f". `sweep.parquet` holds {len(df):,} rows (one per job, design point and replicate).",
+        "",
+    ]
     if len(complete) < n_expected:
         lines += ["**This sweep is partial**: the figures and tables below use only the complete jobs.", ""]
 
     if not df.empty and params:
-        lines += ["## Swept parameters", "", ", ".join(f"`{p}` ({df[p].nunique()} values)" for p in params), ""]
+        lines += [
+            "## Swept parameters",
+            "",
+            ", ".join(f"`{p}` ({df[p].nunique()} values)" for p in params),
+            "",
+        ]
         if "scenario" in params:
             comp = build_comparison(root)
             lines += [f"Scenarios side by side: [{comp.name}]({comp.name}).", ""]
@@ -198,30 +258,55 @@ def build_sweep_report(root: Path, prim_expr: str | None = None) -> Path:
         for p in params:
             name = f"sweep_{p.replace('.', '_')}.png"
             plotting.save(plotting.outcome_vs_param(df, p, KEY_OUTCOMES, _UNITS), fig_dir / name)
-            lines += [f"![Outcomes against {p}](figures/{name})", "",
-                      f"*Headline outcomes against `{p}`: median and 90 % band over replicates"
-                      + (" and the other swept parameters" if len(params) > 1 else "") + ".*", ""]
+            lines += [
+                f"![Outcomes against {p}](figures/{name})",
+                "",
+                f"*Headline outcomes against `{p}`: median and 90 % band over replicates"
+                + (" and the other swept parameters" if len(params) > 1 else "")
+                + ".*",
+                "",
+            ]
         if len(numeric) >= 2:
             p1, p2 = numeric[:2]
             name = f"heatmap_{p1.replace('.', '_')}__{p2.replace('.', '_')}.png"
             plotting.save(plotting.heatmaps(df, p1, p2, KEY_OUTCOMES, _UNITS), fig_dir / name)
-            lines += [f"![Heatmaps over {p1} and {p2}](figures/{name})", "",
-                      f"*Median outcome over `{p1}` and `{p2}`"
-                      + (" (other swept parameters pooled)" if len(numeric) > 2 else "")
-                      + ". The line on the revolving-door panel marks 1 arrest per release: beyond it the regime "
-                        "re-arrests more than it releases.*", ""]
-        lines += ["## Best and worst parameter points", "", "| outcome | lowest median | at | highest median | at |",
-                  "|---|---:|---|---:|---|"]
+            lines += [
+                f"![Heatmaps over {p1} and {p2}](figures/{name})",
+                "",
+                f"*Median outcome over `{p1}` and `{p2}`"
+                + (" (other swept parameters pooled)" if len(numeric) > 2 else "")
+                + ". The line on the revolving-door panel marks 1 arrest per release: beyond it the regime "
+                "re-arrests more than it releases.*",
+                "",
+            ]
+        lines += [
+            "## Best and worst parameter points",
+            "",
+            "| outcome | lowest median | at | highest median | at |",
+            "|---|---:|---|---:|---|",
+        ]
         lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in best_and_worst(df, params)]
         lines += [""]
         stats = point_stats(df, params)
-        lines += ["## Every parameter point", "", "| " + " | ".join(f"`{p}`" for p in params) + " | "
-                  + " | ".join(_UNITS[o].label for o in KEY_OUTCOMES) + " |",
-                  "|" + "---|" * (len(params) + len(KEY_OUTCOMES))]
+        lines += [
+            "## Every parameter point",
+            "",
+            "| "
+            + " | ".join(f"`{p}`" for p in params)
+            + " | "
+            + " | ".join(_UNITS[o].label for o in KEY_OUTCOMES)
+            + " |",
+            "|" + "---|" * (len(params) + len(KEY_OUTCOMES)),
+        ]
         for ix, row in stats.iterrows():
             ix = ix if isinstance(ix, tuple) else (ix,)
-            cells = [band({"median": row[(o, "median")], "p5": row[(o, "p5")], "p95": row[(o, "p95")]}, _UNITS[o].unit)
-                     for o in KEY_OUTCOMES]
+            cells = [
+                band(
+                    {"median": row[(o, "median")], "p5": row[(o, "p5")], "p95": row[(o, "p95")]},
+                    _UNITS[o].unit,
+                )
+                for o in KEY_OUTCOMES
+            ]
             lines.append("| " + " | ".join(str(v) for v in ix) + " | " + " | ".join(cells) + " |")
         lines += [""]
 
@@ -229,11 +314,17 @@ def build_sweep_report(root: Path, prim_expr: str | None = None) -> Path:
     if is_design:
         method, info, indices, note = design_indices(root, df, list(complete["job"]))
         factors_for_prim = info["problem"]["names"]
-        lines += [f"## Sensitivity: {'Sobol indices' if method == 'sobol' else 'Morris screening'}", "",
-                  f"{info['n_points']:,} design points over {len(info['problem']['names'])} factors "
-                  f"({'uncertainties and levers' if info['include_levers'] else 'uncertainties'}, over the plausible "
-                  f"ranges of the parameter schema), each run with the same replicate seeds (common random numbers); "
-                  f"outcomes are averaged over replicates before the indices are computed.", ""]
+        lines += [
+            f"## Sensitivity: {'Sobol indices' if method == 'sobol' else 'Morris screening'}",
+            "",
+            f"{info['n_points']:,} design points over {len(info['problem']['names'])} factors "
+            f"({'uncertainties and levers' if info['include_levers'] else 'uncertainties'}, over the "
+            f"plausible "
+            f"ranges of the parameter schema), each run with the same replicate seeds (common random "
+            f"numbers); "
+            f"outcomes are averaged over replicates before the indices are computed.",
+            "",
+        ]
         if note:
             lines += [f"**{note}**", ""]
         for o, idx in indices.items():
@@ -246,38 +337,62 @@ def build_sweep_report(root: Path, prim_expr: str | None = None) -> Path:
             if method == "sobol":
                 total, width = idx["S1"].sum(), float(np.sqrt((idx["S1_conf"] ** 2).sum()))
                 if total - width > 1 or width > 0.5:
-                    remark = (f"the intervals are wide (±{width:.2f} on the sum): the base sample is too small for precise "
-                              f"indices; raise design.samples (now {info['samples']})")
+                    remark = (
+                        f"the intervals are wide (±{width:.2f} on the sum): the base sample is too small "
+                        f"for precise "
+                        f"indices; raise design.samples (now {info['samples']})"
+                    )
                 else:
                     remark = "the remainder of the variance is due to interactions and replicate noise"
-                lines += [f"Sum of first-order indices: {total:.2f}; {remark}.", "",
-                          "| factor | first order S1 | 95 % interval | total ST | 95 % interval |", "|---|---:|---:|---:|---:|"]
-                lines += [f"| `{r.factor}` | {r.S1:.3f} | ±{r.S1_conf:.3f} | {r.ST:.3f} | ±{r.ST_conf:.3f} |"
-                          for r in top.itertuples()]
+                lines += [
+                    f"Sum of first-order indices: {total:.2f}; {remark}.",
+                    "",
+                    "| factor | first order S1 | 95 % interval | total ST | 95 % interval |",
+                    "|---|---:|---:|---:|---:|",
+                ]
+                lines += [
+                    f"| `{r.factor}` | {r.S1:.3f} | ±{r.S1_conf:.3f} | {r.ST:.3f} | ±{r.ST_conf:.3f} |"
+                    for r in top.itertuples()
+                ]
             else:
                 lines += ["| factor | mu* | 95 % interval | sigma |", "|---|---:|---:|---:|"]
-                lines += [f"| `{r.factor}` | {r.mu_star:.3g} | ±{r.mu_star_conf:.3g} | {r.sigma:.3g} |"
-                          for r in top.itertuples()]
+                lines += [
+                    f"| `{r.factor}` | {r.mu_star:.3g} | ±{r.mu_star_conf:.3g} | {r.sigma:.3g} |"
+                    for r in top.itertuples()
+                ]
             lines += [""]
 
     if prim_expr:
         traj, limits, base, note = prim_boxes(df, prim_expr, [f for f in factors_for_prim if f != "scenario"])
-        lines += [f"## Scenario discovery (PRIM): where `{prim_expr}`", "",
-                  f"The condition holds in {100 * base:.0f} % of the {len(df):,} replicate runs."]
+        lines += [
+            f"## Scenario discovery (PRIM): where `{prim_expr}`",
+            "",
+            f"The condition holds in {100 * base:.0f} % of the {len(df):,} replicate runs.",
+        ]
         if note:
             lines += ["", f"No box to find: {note}.", ""]
         else:
             plotting.save(plotting.prim_trajectory(traj), fig_dir / "prim_trajectory.png")
             r = limits.iloc[0] if len(limits) else None
             if r is not None:
-                lines[-1] += (f" PRIM (EMA workbench) finds a box covering {100 * r['coverage']:.0f} % of those cases with "
-                          f"density {100 * r['density']:.0f} % (share of runs in the box where it holds) and mass "
-                              f"{100 * r['mass']:.0f} % (share of all runs in the box):")
-                lines += ["",
-                          "| parameter | low | high | range in sweep |", "|---|---:|---:|---|"]
-                lines += [f"| `{x.parameter}` | {x.low:.4g} | {x.high:.4g} | {x.range_in_sweep} |" for x in limits.itertuples()]
-            lines += ["", "![PRIM peeling trajectory](figures/prim_trajectory.png)", "",
-                      "*PRIM's peeling trajectory: each point a box, coverage against density.*", ""]
+                lines[-1] += (
+                    f" PRIM (EMA workbench) finds a box covering {100 * r['coverage']:.0f} % of those cases "
+                    f"with "
+                    f"density {100 * r['density']:.0f} % (share of runs in the box where it holds) and mass "
+                    f"{100 * r['mass']:.0f} % (share of all runs in the box):"
+                )
+                lines += ["", "| parameter | low | high | range in sweep |", "|---|---:|---:|---|"]
+                lines += [
+                    f"| `{x.parameter}` | {x.low:.4g} | {x.high:.4g} | {x.range_in_sweep} |"
+                    for x in limits.itertuples()
+                ]
+            lines += [
+                "",
+                "![PRIM peeling trajectory](figures/prim_trajectory.png)",
+                "",
+                "*PRIM's peeling trajectory: each point a box, coverage against density.*",
+                "",
+            ]
 
     bad = status[status["status"] != "complete"]
     lines += ["## Failed, incomplete and missing jobs", ""]
@@ -285,10 +400,18 @@ def build_sweep_report(root: Path, prim_expr: str | None = None) -> Path:
         lines += ["None: every job of the sweep completed.", ""]
     else:
         lines += ["| job | status | error |", "|---|---|---|"]
-        lines += [f"| `{r.job}` | {r.status} | {str(r.error).splitlines()[0] if r.error else ''} |" for r in bad.itertuples()]
+        lines += [
+            f"| `{r.job}` | {r.status} | {str(r.error).splitlines()[0] if r.error else ''} |"
+            for r in bad.itertuples()
+        ]
         lines += [f"| `{', '.join(f'{k}={v}' for k, v in m.items())}` | not started | |" for m in missing]
-        lines += ["", "Re-run the same command with the same `hydra.sweep.dir` to complete the sweep: complete jobs are "
-                  "skipped.", ""]
+        lines += [
+            "",
+            "Re-run the same command with the same `hydra.sweep.dir` to complete the sweep: complete jobs "
+            "are "
+            "skipped.",
+            "",
+        ]
     path = root / "sweep.md"
     write_text(path, "\n".join(lines))
     return path

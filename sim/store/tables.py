@@ -14,16 +14,28 @@ import platform
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
+from .paths import ROOT
+
 RUN_FILES = ("timeseries.parquet", "deals.parquet", "summary.json", "config.yaml", "provenance.json")
-PACKAGES = ("bargaining-chips", "mesa", "hydra-core", "omegaconf", "numpy", "scipy", "pandas", "pyarrow",
-            "matplotlib")
+PACKAGES = (
+    "bargaining-chips",
+    "mesa",
+    "hydra-core",
+    "omegaconf",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+)
 
 
 class RunFolderError(ValueError):
@@ -71,8 +83,14 @@ def write_table(path: Path, df: pd.DataFrame) -> None:
     atomic_write(path, lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
 
 
-def write_run(out_dir: Path, timeseries: pd.DataFrame, deals: pd.DataFrame, summary: dict, config_yaml: str,
-              provenance: dict) -> None:
+def write_run(
+    out_dir: Path,
+    timeseries: pd.DataFrame,
+    deals: pd.DataFrame,
+    summary: dict,
+    config_yaml: str,
+    provenance: dict,
+) -> None:
     """Write a run folder's tables, configuration and provenance; the summary goes last."""
     out_dir = Path(out_dir)
     write_table(out_dir / "timeseries.parquet", timeseries)
@@ -111,11 +129,26 @@ def read_run(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         deals = pd.read_parquet(path / "deals.parquet")
         summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
     except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
-        raise RunFolderError(f"{path}: unreadable run folder ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+        raise RunFolderError(
+            f"{path}: unreadable run folder ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+        ) from None
     need = {"scenario", "replicate", "seed", "month", "prisoners_held", "arrests"}
     if not need <= set(ts.columns):
         raise RunFolderError(f"{path}: timeseries.parquet lacks columns {sorted(need - set(ts.columns))}")
     return ts, deals, summary
+
+
+def read_summary(path: Path) -> dict:
+    """A run folder's ``summary.json``."""
+    return json.loads((Path(path) / "summary.json").read_text(encoding="utf-8"))
+
+
+def read_config(path: Path) -> dict:
+    """A run folder's resolved configuration (``config.yaml``) as a nested mapping; empty when absent."""
+    import yaml
+
+    f = Path(path) / "config.yaml"
+    return (yaml.safe_load(f.read_text(encoding="utf-8")) or {}) if f.is_file() else {}
 
 
 def find_runs(root: Path) -> list[Path]:
@@ -126,7 +159,7 @@ def find_runs(root: Path) -> list[Path]:
 
 def provenance(seed: int, command: list[str], extra: dict | None = None) -> dict:
     """Git commit and state, package versions, seed, command line and time, for ``provenance.json``."""
-    repo = Path(__file__).resolve().parent.parent
+    repo = ROOT
 
     def git(*args: str) -> str | None:
         try:
@@ -147,7 +180,7 @@ def provenance(seed: int, command: list[str], extra: dict | None = None) -> dict
         "dirty": None if status is None else bool(status),
         "seed": seed,
         "command": command,
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": versions,
@@ -162,7 +195,8 @@ def job_folders(root: Path) -> list[Path]:
 
 
 def job_status(root: Path) -> pd.DataFrame:
-    """One row per started job: folder, its overrides, and status (complete, failed, incomplete) with error."""
+    """One row per started job: folder, its overrides, and status (complete, failed, incomplete) with
+    error."""
     import yaml
 
     rows = []
@@ -176,8 +210,14 @@ def job_status(root: Path) -> pd.DataFrame:
             status, message = "failed", f"{info.get('error')}: {info.get('message')}"
         else:
             status, message = "incomplete", "no outputs (still running, or killed)"
-        rows.append({"job": str(job.relative_to(root)), "overrides": [str(o) for o in overrides], "status": status,
-                     "error": message})
+        rows.append(
+            {
+                "job": str(job.relative_to(root)),
+                "overrides": [str(o) for o in overrides],
+                "status": status,
+                "error": message,
+            }
+        )
     return pd.DataFrame(rows, columns=["job", "overrides", "status", "error"])
 
 

@@ -15,31 +15,48 @@ import time
 import traceback
 from pathlib import Path
 
-import pandas as pd
-
 import hydra
+import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.experimental.callback import Callback
-from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim.analysis import design
+from sim.core.metrics import outcomes, summarise
+from sim.core.params import ParamError, flatten
+from sim.core.prisoners import month_index, month_text
+from sim.core.run import run_replicates, spawn_seeds
+from sim.store.tables import (
+    RunFolderError,
+    find_runs,
+    holds_results,
+    is_run_folder,
+    multirun_overrides,
+    provenance,
+    write_json,
+    write_run,
+    write_table,
+)
+from sim.views.report import build_comparison, build_run_report
+
 from .config import CONF_DIR, RunConfig, calibrated_params, register, to_run_config
-from . import design
-from .metrics import outcomes, summarise
-from .params import ParamError, flatten
-from .prisoners import month_index, month_text
-from .report import build_comparison, build_run_report
-from .run import run_replicates, spawn_seeds
-from .tables import RunFolderError, find_runs, holds_results, is_run_folder, provenance, write_json, write_run, \
-    write_table
 
 register()
 log = logging.getLogger("sim-run")
-_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun"}
+_FLAGS_WITH_VALUE = {
+    "--config-path",
+    "-cp",
+    "--config-name",
+    "-cn",
+    "--config-dir",
+    "-cd",
+    "--experimental-rerun",
+}
 
 
 class UserError(ValueError):
@@ -64,7 +81,10 @@ def _one_line(exc: Exception) -> str:
     m = re.search(r"Key '([^']+)' not in '(\w+)'", text)
     full = re.search(r"full_key: ([\w.]+)", text)
     if m:
-        return f"{full.group(1) if full else m.group(1)}: unknown key; allowed: {', '.join(_fields_of(m.group(2)))}"
+        return (
+            f"{full.group(1) if full else m.group(1)}: unknown key; allowed: "
+            f"{', '.join(_fields_of(m.group(2)))}"
+        )
     m = re.search(r"Value '([^']*)' of type '\w+' could not be converted to (\w+)", text)
     if m:
         return f"{full.group(1) if full else 'value'} = {m.group(1)!r}: must be of type {m.group(2)}"
@@ -79,7 +99,7 @@ def _fields_of(class_name: str) -> list[str]:
     """Field names of a schema dataclass, by class name (for error messages)."""
     import dataclasses
 
-    from . import params
+    from sim.core import params
 
     cls = RunConfig if class_name == "RunConfig" else getattr(params, class_name, None)
     return [f.name for f in dataclasses.fields(cls)] if cls is not None else []
@@ -111,8 +131,10 @@ def _sweep_values(o) -> list[str]:
         raise UserError(f"{o.get_key_element()}: glob() sweeps only work over scenario")
     values = glob.filter(scenarios())
     if not values:
-        raise UserError(f"scenario={o.input_line.split('=', 1)[1]}: matches no scenario; allowed: "
-                        f"{', '.join(scenarios())}")
+        raise UserError(
+            f"scenario={o.input_line.split('=', 1)[1]}: matches no scenario; allowed: "
+            f"{', '.join(scenarios())}"
+        )
     return values
 
 
@@ -137,7 +159,8 @@ def _variants(overrides: list[str]) -> list[list[str]]:
 
 
 def expand_overrides(overrides: list[str]) -> list[dict[str, str]]:
-    """Every combination of the values of the (sweep) overrides, as key -> value text; hydra.* keys dropped."""
+    """Every combination of the values of the (sweep) overrides, as key -> value text; hydra.* keys
+    dropped."""
     import itertools
 
     axes = []
@@ -177,8 +200,9 @@ def precheck(argv: list[str]) -> None:
             except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
                 raise UserError(_one_line(exc)) from None
             if not multirun and run_dir and holds_results(Path(run_dir)) and not rc.overwrite:
-                raise UserError(f"hydra.run.dir={run_dir}: already holds a run; choose a new folder or add "
-                                f"overwrite=true")
+                raise UserError(
+                    f"hydra.run.dir={run_dir}: already holds a run; choose a new folder or add overwrite=true"
+                )
     GlobalHydra.instance().clear()
 
 
@@ -193,15 +217,32 @@ def _points(rc: RunConfig, explicit: set[str]) -> tuple[list[tuple[int, object]]
     fs = design.factors(d.include_levers, list(d.factors) or None)
     x = design.sample(d.method, fs, d.samples, d.seed, d.levels)
     idx = design.chunk_points(len(x), d.chunks, d.chunk)
-    info = {"method": d.method, "samples": d.samples, "seed": d.seed, "levels": d.levels, "chunks": d.chunks,
-            "include_levers": d.include_levers, "n_points": int(len(x)), "problem": design.problem(fs),
-            "integer": [f.integer for f in fs]}
-    return ([(int(i), design.apply_point(base, fs, x[i])) for i in idx], info,
-            f"variation over the design's points and their replicates")
+    info = {
+        "method": d.method,
+        "samples": d.samples,
+        "seed": d.seed,
+        "levels": d.levels,
+        "chunks": d.chunks,
+        "include_levers": d.include_levers,
+        "n_points": int(len(x)),
+        "problem": design.problem(fs),
+        "integer": [f.integer for f in fs],
+    }
+    return (
+        [(int(i), design.apply_point(base, fs, x[i])) for i in idx],
+        info,
+        "variation over the design's points and their replicates",
+    )
 
 
-def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], job: str = "",
-            explicit: set[str] = frozenset()) -> Path | None:
+def execute(
+    rc: RunConfig,
+    out_dir: Path,
+    config_yaml: str,
+    command: list[str],
+    job: str = "",
+    explicit: set[str] = frozenset(),
+) -> Path | None:
     """Run the replicates of a configuration (or its design chunk) into ``out_dir``.
 
     Returns:
@@ -214,13 +255,20 @@ def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], 
     points, design_info, uncertainty = _points(rc, explicit)
     started = time.perf_counter()
     series, deal_tables, outcome_tables = [], [], []
-    with tqdm(total=rc.replicates * len(points), desc=f"{rc.name}", unit="replicate", file=sys.stderr,
-              disable=None if rc.progress else True) as bar:
+    with tqdm(
+        total=rc.replicates * len(points),
+        desc=f"{rc.name}",
+        unit="replicate",
+        file=sys.stderr,
+        disable=None if rc.progress else True,
+    ) as bar:
         for point, params in points:
             res = run_replicates(params, rc.months, rc.replicates, rc.seed, progress=bar.update)
             table = outcomes(res.timeseries, res.deals)
             per = params if isinstance(params, list) else [params] * rc.replicates
-            flat = pd.DataFrame([flatten(p) for p in per]).drop(columns="name")  # a row per replicate: drawn values
+            flat = pd.DataFrame([flatten(p) for p in per]).drop(
+                columns="name"
+            )  # a row per replicate: drawn values
             flat.insert(0, "point", point)
             flat.insert(0, "job", job)
             table = pd.concat([table, flat.set_index(table.index)], axis=1)
@@ -236,17 +284,33 @@ def execute(rc: RunConfig, out_dir: Path, config_yaml: str, command: list[str], 
     table = pd.concat(outcome_tables, ignore_index=True)
     end = month_text(month_index(rc.start) + rc.months - 1)
     summary = {
-        "scenario": rc.name, "description": rc.description, "replicates": rc.replicates, "months": rc.months,
-        "start": rc.start, "end": end, "seed": rc.seed, "job": job,
-        "uncertainty": uncertainty, "calibration": rc.calibrated, "parameter_uncertainty": rc.parameter_uncertainty,
+        "scenario": rc.name,
+        "description": rc.description,
+        "replicates": rc.replicates,
+        "months": rc.months,
+        "start": rc.start,
+        "end": end,
+        "seed": rc.seed,
+        "job": job,
+        "uncertainty": uncertainty,
+        "calibration": rc.calibrated,
+        "parameter_uncertainty": rc.parameter_uncertainty,
         "share_with_deal": float((table["deals"] > 0).mean()),
         "compute_seconds": compute_s,
         "design": design_info,
         "outcomes": summarise(table),
     }
     write_table(out_dir / "outcomes.parquet", table)
-    write_run(out_dir, ts, deals, summary, config_yaml,
-              provenance(rc.seed, command, {"replicate_seeds": [int(s) for s in spawn_seeds(rc.seed, rc.replicates)]}))
+    write_run(
+        out_dir,
+        ts,
+        deals,
+        summary,
+        config_yaml,
+        provenance(
+            rc.seed, command, {"replicate_seeds": [int(s) for s in spawn_seeds(rc.seed, rc.replicates)]}
+        ),
+    )
     if not rc.report or design_info is not None:
         return None
     return build_run_report(out_dir)
@@ -268,13 +332,22 @@ def _hydra_main(cfg: DictConfig) -> None:
             raise UserError(f"{out_dir}: already holds a run; choose a new folder or add overwrite=true")
         (out_dir / "error.json").unlink(missing_ok=True)
         explicit = {o.split("=", 1)[0].lstrip("+~") for o in hc.overrides.task}
-        report = execute(rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), ["sim-run", *sys.argv[1:]], job, explicit)
+        report = execute(
+            rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), ["sim-run", *sys.argv[1:]], job, explicit
+        )
     except Exception as exc:
         if not multirun:
             raise
         # one failing job does not stop the sweep: its error is recorded for the sweep report
-        write_json(out_dir / "error.json", {"job": job, "error": type(exc).__name__, "message": str(exc),
-                                            "traceback": traceback.format_exc()})
+        write_json(
+            out_dir / "error.json",
+            {
+                "job": job,
+                "error": type(exc).__name__,
+                "message": str(exc),
+                "traceback": traceback.format_exc(),
+            },
+        )
         log.error("job %s failed: %s: %s", job, type(exc).__name__, exc)
         return
     print(f"report: {report.resolve()}" if report else f"outputs: {out_dir.resolve()}")
@@ -287,13 +360,18 @@ class SweepSummary(Callback):
         root = Path(config.hydra.sweep.dir)
         done = len(find_runs(root))
         failed = sorted(str(p.parent.relative_to(root)) for p in root.rglob("error.json"))
-        print(f"sweep: {done} job(s) complete, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}")
+        print(
+            f"sweep: {done} job(s) complete, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}"
+        )
         print(f"sweep report: sim-report {root}")
 
 
 def user_argv(argv: list[str]) -> list[str]:
-    """Map the user's ``calibration=X`` to the config field ``calibrated=X`` (``conf/calibration/`` is a folder
-    of calibration setups, which Hydra would take ``calibration=`` to choose from)."""
+    """Map the user's ``calibration=X`` to the config field ``calibrated=X``.
+
+    ``conf/calibration/`` is a folder of calibration setups, which Hydra would take ``calibration=`` to choose
+    from.
+    """
     return [re.sub(r"^([+~]?)calibration=", r"\1calibrated=", a) for a in argv]
 
 
@@ -310,14 +388,21 @@ def run() -> None:
 
 def report(argv: list[str] | None = None) -> None:
     """Entry point of ``sim-report DIR``: rebuild a run's report, or compare the runs of a multirun folder."""
-    ap = argparse.ArgumentParser(prog="sim-report", description="Rebuild the report of a sim-run folder, or "
-                                 "write a side-by-side comparison of the runs below a multirun folder.")
+    ap = argparse.ArgumentParser(
+        prog="sim-report",
+        description="Rebuild the report of a sim-run folder, or "
+        "write a side-by-side comparison of the runs below a multirun folder.",
+    )
     ap.add_argument("dir", type=Path, help="a run folder (with summary.json) or a multirun folder")
-    ap.add_argument("--prim", metavar="CONDITION", default=None,
-                    help="scenario discovery: a yes/no condition on sweep.parquet's columns, e.g. "
-                         "'final_stock > initial_stock'; PRIM finds the parameter boxes where it holds")
+    ap.add_argument(
+        "--prim",
+        metavar="CONDITION",
+        default=None,
+        help="scenario discovery: a yes/no condition on sweep.parquet's columns, e.g. "
+        "'final_stock > initial_stock'; PRIM finds the parameter boxes where it holds",
+    )
     args = ap.parse_args(argv)
-    from .sweep_report import SweepError, build_sweep_report
+    from sim.views.sweep_report import SweepError, build_sweep_report
 
     try:
         if not args.dir.is_dir():
@@ -327,7 +412,8 @@ def report(argv: list[str] | None = None) -> None:
                 raise RunFolderError(f"{args.dir}: --prim needs a sweep folder, not a single run")
             path = build_run_report(args.dir)
         elif any(args.dir.rglob(".hydra/overrides.yaml")):
-            path = build_sweep_report(args.dir, args.prim)
+            overrides = multirun_overrides(args.dir)
+            path = build_sweep_report(args.dir, args.prim, expand_overrides(overrides) if overrides else None)
         else:
             path = build_comparison(args.dir)
     except (RunFolderError, SweepError) as exc:
@@ -337,28 +423,41 @@ def report(argv: list[str] | None = None) -> None:
 
 
 def calibrate(argv: list[str] | None = None) -> None:
-    """Entry point of ``sim-calibrate``: fit the backtest to the seed figures and write a calibration folder."""
+    """Entry point of ``sim-calibrate``: fit the backtest to the seed figures and write a calibration
+    folder."""
     from datetime import datetime
 
     from tqdm import tqdm
 
-    from .calibration import calibrate as run_calibration
-    from .calibration import months_between
-    from .calibration_report import write_calibration
-    from .config import load_calibration, load_scenario
-    from .sources import SeedsError, load_figures
+    from sim.analysis.calibration import calibrate as run_calibration
+    from sim.analysis.calibration import months_between
+    from sim.store.sources import SeedsError, load_figures
+    from sim.views.calibration_report import write_calibration
 
-    ap = argparse.ArgumentParser(prog="sim-calibrate", description="Calibrate the model to the seed figures "
-                                 "(simulated method of moments, then an ABC posterior).")
-    ap.add_argument("calibration", nargs="?", default="default", help="a name in conf/calibration/ or a YAML path")
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default results/calibration/NAME/DATE)")
-    ap.add_argument("--workers", type=int, default=None, help="processes for the optimiser (default: all cores)")
+    from .config import load_calibration, load_scenario
+
+    ap = argparse.ArgumentParser(
+        prog="sim-calibrate",
+        description="Calibrate the model to the seed figures "
+        "(simulated method of moments, then an ABC posterior).",
+    )
+    ap.add_argument(
+        "calibration", nargs="?", default="default", help="a name in conf/calibration/ or a YAML path"
+    )
+    ap.add_argument(
+        "--out", type=Path, default=None, help="output folder (default results/calibration/NAME/DATE)"
+    )
+    ap.add_argument(
+        "--workers", type=int, default=None, help="processes for the optimiser (default: all cores)"
+    )
     ap.add_argument("--quick", action="store_true", help="small settings for a first look (a minute or less)")
     args = ap.parse_args(argv)
     try:
         cfg = load_calibration(args.calibration, load_figures())
         base, _ = load_scenario(cfg["scenario"])
-        out = args.out or Path("results") / "calibration" / cfg["path"].stem / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+        out = args.out or Path("results") / "calibration" / cfg["path"].stem / datetime.now().strftime(
+            "%Y-%m-%d_%H-%M-%S"
+        )
         if holds_results(out) or (out / "fit.json").exists():
             raise UserError(f"--out {out}: already holds a calibration; choose a new folder")
     except (ParamError, SeedsError, UserError) as exc:
@@ -379,14 +478,34 @@ def calibrate(argv: list[str] | None = None) -> None:
         bar.update(done - bar.n)
 
     started = time.perf_counter()
-    result = run_calibration(base, cfg["free"], cfg["targets"], months, replicates=cfg["replicates"], seed=cfg["seed"],
-                             maxiter=cfg["maxiter"], popsize=cfg["popsize"], workers=workers,
-                             abc_draws=cfg["abc_draws"], abc_replicates=cfg["abc_replicates"],
-                             abc_accept=cfg["abc_accept"], progress=progress)
+    result = run_calibration(
+        base,
+        cfg["free"],
+        cfg["targets"],
+        months,
+        replicates=cfg["replicates"],
+        seed=cfg["seed"],
+        maxiter=cfg["maxiter"],
+        popsize=cfg["popsize"],
+        workers=workers,
+        abc_draws=cfg["abc_draws"],
+        abc_replicates=cfg["abc_replicates"],
+        abc_accept=cfg["abc_accept"],
+        progress=progress,
+    )
     for bar in bars.values():
         bar.close()
     seconds = time.perf_counter() - started
-    path = write_calibration(out, result, cfg["targets"], cfg, ["sim-calibrate", *(argv or sys.argv[1:])],
-                             provenance(cfg["seed"], ["sim-calibrate", *(argv or sys.argv[1:])]), seconds)
-    print(f"fit: {path.resolve()}  ({result.evaluations} evaluations, {seconds:.0f} s, mismatch "
-          f"{result.evaluation.mismatch:.2f})")
+    path = write_calibration(
+        out,
+        result,
+        cfg["targets"],
+        cfg,
+        ["sim-calibrate", *(argv or sys.argv[1:])],
+        provenance(cfg["seed"], ["sim-calibrate", *(argv or sys.argv[1:])]),
+        seconds,
+    )
+    print(
+        f"fit: {path.resolve()}  ({result.evaluations} evaluations, {seconds:.0f} s, mismatch "
+        f"{result.evaluation.mismatch:.2f})"
+    )

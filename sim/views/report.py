@@ -1,6 +1,6 @@
 """Plain-language reports built from run folders: one run's report, or a side-by-side comparison.
 
-Reads tables through :mod:`sim.tables`, draws through :mod:`sim.plotting`; never runs the model.
+Reads tables through :mod:`sim.store.tables`, draws through :mod:`sim.views.plotting`; never runs the model.
 """
 
 from __future__ import annotations
@@ -8,23 +8,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
+
+from sim.core.metrics import HEADLINES, outcomes, summarise
+from sim.core.params import describe
+from sim.store.sources import SeedsError, load_figures
+from sim.store.tables import find_runs, read_config, read_run, write_text
 
 from . import plotting
-from .metrics import HEADLINES, outcomes, summarise
-from .params import describe
-from .sources import SeedsError, load_figures
-from .tables import find_runs, read_run, write_text
 
 FIGURES = {
     "prisoners_held.png": "Political prisoners held at the end of each month: median, 50 % and 90 % bands.",
     "revolving_door.png": "Arrests against releases each month, and cumulatively: the revolving door.",
     "deal_timeline.png": "When deals happen (share of replicates) and the size of each deal.",
     "sanctions.png": "US and EU sanctions in force, and US sanctions by sector.",
-    "price_and_opposition.png": "The regime's learned price per prisoner; opposition mobilisation and fragmentation.",
+    "price_and_opposition.png": "The regime's learned price per prisoner; opposition mobilisation and "
+    "fragmentation.",
 }
-COMPARE_COLUMNS = ("final_stock", "total_arrests", "released_deal", "revolving_door_ratio", "deals",
-                   "months_to_first_deal", "us_sanctions_end", "eu_sanctions_end", "price_per_prisoner")
+COMPARE_COLUMNS = (
+    "final_stock",
+    "total_arrests",
+    "released_deal",
+    "revolving_door_ratio",
+    "deals",
+    "months_to_first_deal",
+    "us_sanctions_end",
+    "eu_sanctions_end",
+    "price_per_prisoner",
+)
 
 
 def fmt(x: float | None, unit: str = "") -> str:
@@ -54,13 +64,21 @@ def observed_points(ts: pd.DataFrame) -> list[dict]:
         return []
     first, last = str(ts["month"].min()), str(ts["month"].max())
     out = []
-    labels = {"prisoners_held_2025_12": "held after the Dec 2025 wave",
-              "prisoners_remaining_envoy_2025_12": "remaining, per the US envoy"}
+    labels = {
+        "prisoners_held_2025_12": "held after the Dec 2025 wave",
+        "prisoners_remaining_envoy_2025_12": "remaining, per the US envoy",
+    }
     for fid, label in labels.items():
         row = figs[figs["id"] == fid]
         if len(row) and first <= row.iloc[0]["date"][:7] <= last:
-            out.append({"date": row.iloc[0]["date"], "value": row.iloc[0]["value"], "kind": row.iloc[0]["kind"],
-                        "label": label})
+            out.append(
+                {
+                    "date": row.iloc[0]["date"],
+                    "value": row.iloc[0]["value"],
+                    "kind": row.iloc[0]["kind"],
+                    "label": label,
+                }
+            )
     return out
 
 
@@ -74,11 +92,9 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def changed_settings(config_yaml: Path) -> list[tuple[str, object, object]]:
+def changed_settings(run_dir: Path) -> list[tuple[str, object, object]]:
     """Parameters of a run's resolved configuration that differ from the model's defaults."""
-    if not config_yaml.is_file():
-        return []
-    cfg = _flatten(yaml.safe_load(config_yaml.read_text(encoding="utf-8")) or {})
+    cfg = _flatten(read_config(run_dir))
     out = []
     for row in describe():
         if row["name"] in cfg and cfg[row["name"]] != row["default"]:
@@ -98,7 +114,7 @@ def build_run_report(run_dir: Path) -> Path:
     plotting.save(plotting.sanctions(ts, scenario), fig_dir / "sanctions.png")
     plotting.save(plotting.price_and_opposition(ts, scenario), fig_dir / "price_and_opposition.png")
     path = run_dir / "report.md"
-    write_text(path, run_report_text(summary, changed_settings(run_dir / "config.yaml")))
+    write_text(path, run_report_text(summary, changed_settings(run_dir)))
     return path
 
 
@@ -110,8 +126,10 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
         lines += [f"**Question.** {summary['description']}", ""]
     lines += [
         f"**Run.** {summary['replicates']} replicates of {summary['months']} months, {summary['start']} to "
-        f"{summary['end']}, root seed {summary['seed']}. Ranges in brackets are the 5th to 95th percentile across "
-        f"replicates; they show {summary.get('uncertainty', 'stochastic variation only (parameters fixed)')}.",
+        f"{summary['end']}, root seed {summary['seed']}. Ranges in brackets are the 5th to 95th percentile "
+        f"across "
+        f"replicates; they show "
+        f"{summary.get('uncertainty', 'stochastic variation only (parameters fixed)')}.",
         "",
         "## In short",
         "",
@@ -119,23 +137,33 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
         f"{band(o['final_stock'])} by {summary['end']} (change {band(o['stock_change'])}).",
         f"- **Arrests:** {band(o['total_arrests'])} new political prisoners, against **releases** of "
         f"{band(o['total_releases'])}: {fmt(o['released_deal']['median'], 'persons')} in deals, "
-        f"{fmt(o['released_pardon']['median'], 'persons')} pardoned, {fmt(o['released_served']['median'], 'persons')} "
+        f"{fmt(o['released_pardon']['median'], 'persons')} pardoned, "
+        f"{fmt(o['released_served']['median'], 'persons')} "
         f"at the end of their term (medians); {fmt(o['died']['median'], 'persons')} die in custody.",
         f"- **Revolving door:** {band(o['revolving_door_ratio'])} arrests per release. "
-        + ("Above 1, the regime arrests more people than it lets go: releases do not shrink the stock."
-           if (o['revolving_door_ratio']['median'] or 0) > 1 else
-           "Below 1, releases outpace arrests and the stock shrinks."),
-        f"- **Deals:** {band(o['deals'])} deals; {fmt(summary.get('share_with_deal', 0), 'share')} of replicates "
-        f"have at least one" + (f", the first after {band(o['months_to_first_deal'])} months."
-                                if o['months_to_first_deal']['median'] is not None else "."),
+        + (
+            "Above 1, the regime arrests more people than it lets go: releases do not shrink the stock."
+            if (o["revolving_door_ratio"]["median"] or 0) > 1
+            else "Below 1, releases outpace arrests and the stock shrinks."
+        ),
+        f"- **Deals:** {band(o['deals'])} deals; {fmt(summary.get('share_with_deal', 0), 'share')} of "
+        f"replicates "
+        f"have at least one"
+        + (
+            f", the first after {band(o['months_to_first_deal'])} months."
+            if o["months_to_first_deal"]["median"] is not None
+            else "."
+        ),
         f"- **High-profile prisoners:** {band(o['released_high_profile'])} released in deals; "
         f"{band(o['high_profile_held_end'])} still held at the end (the regime's reserve).",
-        f"- **Price:** deals buy prisoners at {band(o['price_per_prisoner'])} relief units each; the regime's "
+        f"- **Price:** deals buy prisoners at {band(o['price_per_prisoner'])} relief units each; the "
+        f"regime's "
         f"learned price ends at {band(o['learned_price_end'])} per ordinary-prisoner equivalent.",
         f"- **Sanctions at the end:** US {band(o['us_sanctions_end'])} and EU {band(o['eu_sanctions_end'])} "
         f"of their pressure still in force.",
         f"- **Opposition:** mobilisation {band(o['mobilisation_end'])}, fragmentation "
-        f"{band(o['fragmentation_end'])} at the end; {fmt(o['expelled']['median'], 'persons')} released prisoners "
+        f"{band(o['fragmentation_end'])} at the end; {fmt(o['expelled']['median'], 'persons')} released "
+        f"prisoners "
         f"expelled abroad (median).",
         "",
         "Relief units (RU): 1 RU is the relief the regime obtained per prisoner in the December 2025 wave "
@@ -146,21 +174,33 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
     ]
     for name, caption in FIGURES.items():
         lines += [f"![{caption}](figures/{name})", "", f"*{caption}*", ""]
-    lines += ["## Headline outcomes", "", "| outcome | unit | median | 5th pct | 95th pct |", "|---|---|---:|---:|---:|"]
+    lines += [
+        "## Headline outcomes",
+        "",
+        "| outcome | unit | median | 5th pct | 95th pct |",
+        "|---|---|---:|---:|---:|",
+    ]
     for h in HEADLINES:
         s = o[h.name]
-        lines.append(f"| {h.label} | {h.unit} | {fmt(s['median'], h.unit)} | {fmt(s['p5'], h.unit)} | "
-                     f"{fmt(s['p95'], h.unit)} |")
+        lines.append(
+            f"| {h.label} | {h.unit} | {fmt(s['median'], h.unit)} | {fmt(s['p5'], h.unit)} | "
+            f"{fmt(s['p95'], h.unit)} |"
+        )
     lines += ["", "## Settings that differ from the model's defaults", ""]
     if changed:
         lines += ["| parameter | default | this run |", "|---|---|---|"]
         lines += [f"| `{k}` | {d} | {v} |" for k, d, v in changed]
     else:
         lines.append("None: this run uses the model's defaults.")
-    lines += ["", "## Files", "",
-              "`timeseries.parquet` (one row per replicate and month), `deals.parquet` (one row per deal), "
-              "`summary.json` (these numbers), `config.yaml` (the resolved configuration), `provenance.json` "
-              "(commit, package versions, seed, command). Rebuild this report with `sim-report <this folder>`.", ""]
+    lines += [
+        "",
+        "## Files",
+        "",
+        "`timeseries.parquet` (one row per replicate and month), `deals.parquet` (one row per deal), "
+        "`summary.json` (these numbers), `config.yaml` (the resolved configuration), `provenance.json` "
+        "(commit, package versions, seed, command). Rebuild this report with `sim-report <this folder>`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -169,7 +209,7 @@ def build_comparison(multirun_dir: Path) -> Path:
     multirun_dir = Path(multirun_dir)
     runs = find_runs(multirun_dir)
     if not runs:
-        from .tables import RunFolderError
+        from sim.store.tables import RunFolderError
 
         raise RunFolderError(f"{multirun_dir}: no complete run folders (with summary.json) below it")
     loaded = [(r, *read_run(r)) for r in runs]
@@ -183,27 +223,57 @@ def build_comparison(multirun_dir: Path) -> Path:
         folders[label] = str(r.relative_to(multirun_dir)) if r != multirun_dir else "."
     fig_dir = multirun_dir / "figures"
     series = {k: v[0] for k, v in tables.items()}
-    plotting.save(plotting.compare_fans(series, "prisoners_held", "prisoners held (persons)",
-                                        "Political prisoners held, by scenario"), fig_dir / "compare_prisoners_held.png")
-    plotting.save(plotting.compare_fans(series, "arrests", "arrests per month (persons)",
-                                        "New political prisoners per month, by scenario"), fig_dir / "compare_arrests.png")
-    plotting.save(plotting.compare_fans(series, "us_sanctions", "share of US sanctions in force",
-                                        "US sanctions in force, by scenario"), fig_dir / "compare_us_sanctions.png")
-    plotting.save(plotting.compare_fans(series, "learned_price", "RU per ordinary-prisoner equivalent",
-                                        "The regime's learned price per prisoner, by scenario"),
-                  fig_dir / "compare_learned_price.png")
+    plotting.save(
+        plotting.compare_fans(
+            series, "prisoners_held", "prisoners held (persons)", "Political prisoners held, by scenario"
+        ),
+        fig_dir / "compare_prisoners_held.png",
+    )
+    plotting.save(
+        plotting.compare_fans(
+            series, "arrests", "arrests per month (persons)", "New political prisoners per month, by scenario"
+        ),
+        fig_dir / "compare_arrests.png",
+    )
+    plotting.save(
+        plotting.compare_fans(
+            series, "us_sanctions", "share of US sanctions in force", "US sanctions in force, by scenario"
+        ),
+        fig_dir / "compare_us_sanctions.png",
+    )
+    plotting.save(
+        plotting.compare_fans(
+            series,
+            "learned_price",
+            "RU per ordinary-prisoner equivalent",
+            "The regime's learned price per prisoner, by scenario",
+        ),
+        fig_dir / "compare_learned_price.png",
+    )
     units = {h.name: h for h in HEADLINES}
-    lines = ["# Scenario comparison", "", f"{len(runs)} runs below `{multirun_dir}`. Cells: median (5th to 95th "
-             "percentile across replicates).", "", "| run | question | " + " | ".join(units[c].label for c in COMPARE_COLUMNS)
-             + " |", "|---|---|" + "---|" * len(COMPARE_COLUMNS)]
+    lines = [
+        "# Scenario comparison",
+        "",
+        f"{len(runs)} runs below `{multirun_dir}`. Cells: median (5th to 95th percentile across replicates).",
+        "",
+        "| run | question | " + " | ".join(units[c].label for c in COMPARE_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(COMPARE_COLUMNS),
+    ]
     for label, s in summaries.items():
         recomputed = summarise(outcomes(*tables[label]))
         cells = [band(recomputed[c], units[c].unit) for c in COMPARE_COLUMNS]
-        lines.append(f"| [`{label}`]({folders[label]}/report.md) | {s.get('description', '')} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| [`{label}`]({folders[label]}/report.md) | {s.get('description', '')} | "
+            + " | ".join(cells)
+            + " |"
+        )
     lines += ["", "## Figures", ""]
-    for name, cap in (("compare_prisoners_held.png", "Prisoners held"), ("compare_arrests.png", "Arrests per month"),
-                      ("compare_us_sanctions.png", "US sanctions in force"),
-                      ("compare_learned_price.png", "Learned price per prisoner")):
+    for name, cap in (
+        ("compare_prisoners_held.png", "Prisoners held"),
+        ("compare_arrests.png", "Arrests per month"),
+        ("compare_us_sanctions.png", "US sanctions in force"),
+        ("compare_learned_price.png", "Learned price per prisoner"),
+    ):
         lines += [f"![{cap}](figures/{name})", "", f"*{cap}, by scenario: median and 90 % band.*", ""]
     lines += ["Each run's own report is `report.md` in its folder.", ""]
     path = multirun_dir / "comparison.md"

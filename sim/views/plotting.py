@@ -15,8 +15,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .metrics import monthly_bands  # noqa: E402
-from .params import SECTORS  # noqa: E402
+from sim.core.metrics import monthly_bands  # noqa: E402
+from sim.core.params import SECTORS  # noqa: E402
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
@@ -56,8 +56,15 @@ def prisoners_fan(ts: pd.DataFrame, scenario: str, observed: list[dict] | None =
     for obs in observed or []:
         x = pd.Timestamp(obs["date"])
         marker = "^" if obs["kind"] == "lower_bound" else ("v" if obs["kind"] == "upper_bound" else "o")
-        ax.plot([x], [obs["value"]], marker=marker, color="black", ms=9, ls="none",
-                label=f"{obs['label']} ({obs['kind'].replace('_', ' ')}, seeds)")
+        ax.plot(
+            [x],
+            [obs["value"]],
+            marker=marker,
+            color="black",
+            ms=9,
+            ls="none",
+            label=f"{obs['label']} ({obs['kind'].replace('_', ' ')}, seeds)",
+        )
     ax.set_title(f"Political prisoners held at month end: {scenario} ({_subtitle(ts)})")
     ax.set_ylabel("prisoners held (persons)")
     ax.set_xlabel("month")
@@ -92,8 +99,11 @@ def revolving_door(ts: pd.DataFrame, scenario: str) -> Figure:
 
 
 def deal_timeline(ts: pd.DataFrame, deals: pd.DataFrame, scenario: str, max_rows: int = 20) -> Figure:
-    """Share of replicates with a deal each month, and each deal of the first replicates, sized by releases."""
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 8), sharex=True, height_ratios=[1, 2], constrained_layout=True)
+    """Share of replicates with a deal each month, and each deal of the first replicates, sized by
+    releases."""
+    fig, (a1, a2) = plt.subplots(
+        2, 1, figsize=(9, 8), sharex=True, height_ratios=[1, 2], constrained_layout=True
+    )
     share = ts.groupby("month")["deal"].mean()
     x = _dates(share.index)
     a1.bar(x, share.to_numpy(), width=25, color=COLORS[1])
@@ -105,8 +115,16 @@ def deal_timeline(ts: pd.DataFrame, deals: pd.DataFrame, scenario: str, max_rows
     d = deals[deals["replicate"].isin(reps)] if len(deals) else deals
     if len(d):
         xs = _dates(d["month"])
-        sc = a2.scatter(xs, d["replicate"], s=10 + 2.0 * d["released"].to_numpy(), c=d["released_high_profile"],
-                        cmap="viridis", alpha=0.8, edgecolors="black", linewidths=0.5)
+        sc = a2.scatter(
+            xs,
+            d["replicate"],
+            s=10 + 2.0 * d["released"].to_numpy(),
+            c=d["released_high_profile"],
+            cmap="viridis",
+            alpha=0.8,
+            edgecolors="black",
+            linewidths=0.5,
+        )
         fig.colorbar(sc, ax=a2, label="high-profile prisoners in the deal")
         for size in (25, 100):
             a2.scatter([], [], s=10 + 2.0 * size, color="grey", label=f"{size} released")
@@ -118,8 +136,10 @@ def deal_timeline(ts: pd.DataFrame, deals: pd.DataFrame, scenario: str, max_rows
     a2.set_title(f"Each deal in the first {len(reps)} replicates (size = prisoners released)")
     a2.invert_yaxis()
     _date_axis(a2)
-    a2.set_xlim(_dates([ts["month"].min()])[0] - pd.Timedelta(days=20),
-                _dates([ts["month"].max()])[0] + pd.Timedelta(days=20))
+    a2.set_xlim(
+        _dates([ts["month"].min()])[0] - pd.Timedelta(days=20),
+        _dates([ts["month"].max()])[0] + pd.Timedelta(days=20),
+    )
     return fig
 
 
@@ -184,12 +204,10 @@ def compare_fans(runs: dict[str, pd.DataFrame], column: str, ylabel: str, title:
 
 def save(fig: Figure, path) -> None:
     """Save a figure as PNG (atomically) and close it."""
-    from .tables import atomic_write
+    from sim.store.tables import atomic_write
 
     atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
-
-
 
 
 def _param_values(df: pd.DataFrame, param: str):
@@ -206,8 +224,9 @@ def outcome_vs_param(df: pd.DataFrame, param: str, outcomes, units) -> Figure:
         g = df.groupby(param)[o]
         med, lo, hi = g.median(), g.quantile(0.05), g.quantile(0.95)
         x = np.asarray(values, float) if numeric else np.arange(len(values))
-        ax.fill_between(x, lo.reindex(values), hi.reindex(values), alpha=0.25, color=COLORS[0], lw=0,
-                        label="90 % band")
+        ax.fill_between(
+            x, lo.reindex(values), hi.reindex(values), alpha=0.25, color=COLORS[0], lw=0, label="90 % band"
+        )
         ax.plot(x, med.reindex(values), marker="o", color=COLORS[0], lw=2, label="median")
         if not numeric:
             ax.set_xticks(x, [str(v) for v in values], rotation=20, ha="right")
@@ -232,13 +251,26 @@ def heatmaps(df: pd.DataFrame, p1: str, p2: str, outcomes, units) -> Figure:
         ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
         for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
             if np.isfinite(v) and grid.size <= 144:
-                ax.text(j, i, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}", ha="center", va="center", fontsize=7,
-                        color="white")
+                ax.text(
+                    j,
+                    i,
+                    f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white",
+                )
         if o == "revolving_door_ratio" and grid.shape[0] > 1 and grid.shape[1] > 1:
             z = grid.to_numpy(float)
             if np.nanmin(z) < 1 < np.nanmax(z):
-                ax.contour(np.arange(grid.shape[1]), np.arange(grid.shape[0]), z, levels=[1.0], colors="red",
-                           linewidths=2)
+                ax.contour(
+                    np.arange(grid.shape[1]),
+                    np.arange(grid.shape[0]),
+                    z,
+                    levels=[1.0],
+                    colors="red",
+                    linewidths=2,
+                )
         fig.colorbar(im, ax=ax, label=units[o].unit)
         ax.set_xlabel(p1)
         ax.set_ylabel(p2)
@@ -258,7 +290,14 @@ def sensitivity_bars(idx: pd.DataFrame, method: str, label: str, top: int = 15) 
         ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], color=COLORS[1], label="first order S1")
         ax.set_xlabel("Sobol index (share of output variance), 95 % bootstrap interval")
     else:
-        ax.barh(y, d["mu_star"], 0.6, xerr=d["mu_star_conf"], color=COLORS[0], label="mu* (mean |elementary effect|)")
+        ax.barh(
+            y,
+            d["mu_star"],
+            0.6,
+            xerr=d["mu_star_conf"],
+            color=COLORS[0],
+            label="mu* (mean |elementary effect|)",
+        )
         ax.set_xlabel("Morris mu* (outcome units), 95 % bootstrap interval")
     ax.set_yticks(y, d["factor"], fontsize=8)
     ax.set_title(f"What drives: {label}")
@@ -282,9 +321,12 @@ def prim_trajectory(traj: pd.DataFrame) -> Figure:
 
 
 def _panels(n: int, row_height: float, cols: int = 3):
-    """A figure with ``n`` panels on a grid of ``cols`` columns (unused cells hidden); returns it and the axes."""
+    """A figure with ``n`` panels on a grid of ``cols`` columns (unused cells hidden); returns it and the
+    axes."""
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(12, row_height * rows), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(12, row_height * rows), constrained_layout=True, squeeze=False
+    )
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     return fig, axes.ravel()[:n]
@@ -295,16 +337,29 @@ def calibration_targets(fit: pd.DataFrame, samples: dict) -> Figure:
     fig, axes = _panels(len(fit), 3.2)
     for ax, r in zip(axes, fit.itertuples()):
         s = np.asarray(samples[r.target], float)
-        ax.hist(s, bins=min(20, max(5, len(np.unique(s)))), color=COLORS[0], alpha=0.7, label="simulated (replicates)")
+        ax.hist(
+            s,
+            bins=min(20, max(5, len(np.unique(s)))),
+            color=COLORS[0],
+            alpha=0.7,
+            label="simulated (replicates)",
+        )
         ax.axvline(r.simulated_median, color=COLORS[0], lw=2, label="simulated median")
-        style = {"lower_bound": ("--", "observed (lower bound)"), "upper_bound": ("--", "observed (upper bound)"),
-                 "approximate": (":", "observed (approximate)")}.get(r.kind, ("-", "observed"))
+        style = {
+            "lower_bound": ("--", "observed (lower bound)"),
+            "upper_bound": ("--", "observed (upper bound)"),
+            "approximate": (":", "observed (approximate)"),
+        }.get(r.kind, ("-", "observed"))
         ax.axvline(r.observed, color="black", lw=2, ls=style[0], label=style[1])
         lo, hi = r.observed * (1 - r.tolerance), r.observed * (1 + r.tolerance)
         if r.kind == "lower_bound":
-            ax.axvspan(r.observed, max(hi, s.max() if len(s) else hi), color="green", alpha=0.08, label="accepted")
+            ax.axvspan(
+                r.observed, max(hi, s.max() if len(s) else hi), color="green", alpha=0.08, label="accepted"
+            )
         elif r.kind == "upper_bound":
-            ax.axvspan(min(lo, s.min() if len(s) else lo), r.observed, color="green", alpha=0.08, label="accepted")
+            ax.axvspan(
+                min(lo, s.min() if len(s) else lo), r.observed, color="green", alpha=0.08, label="accepted"
+            )
         else:
             ax.axvspan(lo, hi, color="green", alpha=0.08, label="within tolerance")
         ax.set_title(f"{r.target} ({'met' if r.met else 'NOT met'})", fontsize=9)
@@ -319,7 +374,14 @@ def posterior_marginals(posterior: pd.DataFrame, free, best: dict) -> Figure:
     """Histograms of the accepted parameter draws within their prior bounds, with the optimum marked."""
     fig, axes = _panels(len(free), 3.0)
     for ax, f in zip(axes, free):
-        ax.hist(posterior[f.name], bins=15, range=(f.low, f.high), color=COLORS[2], alpha=0.8, label="posterior draws")
+        ax.hist(
+            posterior[f.name],
+            bins=15,
+            range=(f.low, f.high),
+            color=COLORS[2],
+            alpha=0.8,
+            label="posterior draws",
+        )
         ax.axvline(best[f.name], color="black", lw=2, label="optimum")
         ax.set_xlim(f.low, f.high)
         ax.set_title(f.name, fontsize=9)

@@ -64,15 +64,18 @@ def outcomes(timeseries: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     first, last, total = g.first(), g.last(), g.sum(numeric_only=True)
     out = pd.DataFrame(index=first.index)
     out["seed"] = first["seed"]
-    out["initial_stock"] = (first["prisoners_held"] - first["arrests"] + first[list(RELEASE_CHANNELS)].sum(axis=1)
-                            + first["died"])
+    out["initial_stock"] = (
+        first["prisoners_held"] - first["arrests"] + first[list(RELEASE_CHANNELS)].sum(axis=1) + first["died"]
+    )
     out["final_stock"] = last["prisoners_held"]
     out["stock_change"] = out["final_stock"] - out["initial_stock"]
     out["total_arrests"] = total["arrests"]
     for c in (*RELEASE_CHANNELS, "died", "released_high_profile", "expelled"):
         out[c] = total[c]
     out["total_releases"] = total[list(RELEASE_CHANNELS)].sum(axis=1)
-    out["revolving_door_ratio"] = out["total_arrests"] / out["total_releases"].where(out["total_releases"] > 0)
+    out["revolving_door_ratio"] = out["total_arrests"] / out["total_releases"].where(
+        out["total_releases"] > 0
+    )
     out["deals"] = total["deal"].astype(int)
     month_no = g.cumcount()
     first_deal = month_no[ts["deal"] > 0].groupby([ts["scenario"], ts["replicate"]]).min()
@@ -104,7 +107,13 @@ def bands(values: pd.Series) -> dict[str, float | int | None]:
     if v.size == 0:
         return {"median": None, "p5": None, "p95": None, "mean": None, "n": 0}
     p5, med, p95 = np.percentile(v, [5, 50, 95])
-    return {"median": _clean(med), "p5": _clean(p5), "p95": _clean(p95), "mean": _clean(v.mean()), "n": int(v.size)}
+    return {
+        "median": _clean(med),
+        "p5": _clean(p5),
+        "p95": _clean(p95),
+        "mean": _clean(v.mean()),
+        "n": int(v.size),
+    }
 
 
 def summarise(table: pd.DataFrame) -> dict[str, dict]:

@@ -1,8 +1,8 @@
 """The strategic actors as Mesa agents: Regime, UnitedStates, EuropeanUnion, Opposition.
 
-Each agent holds its own state and acts through :mod:`sim.bargaining` (pure rules) and the model's
+Each agent holds its own state and acts through :mod:`sim.core.bargaining` (pure rules) and the model's
 prisoner registry. Randomness comes only from ``self.model.rng``. The model calls the agents' methods in
-the explicit order documented in :meth:`sim.model.RepressionBargaining.step`.
+the explicit order documented in :meth:`sim.core.model.RepressionBargaining.step`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,17 @@ import numpy as np
 
 from . import bargaining as bg
 from .params import SECTORS
-from .prisoners import N_CLASSES, TIE_LT, TIE_PL, TIE_US, Profile, Status, class_table, draw_profiles_and_ties, \
-    draw_sentences
+from .prisoners import (
+    N_CLASSES,
+    TIE_LT,
+    TIE_PL,
+    TIE_US,
+    Profile,
+    Status,
+    class_table,
+    draw_profiles_and_ties,
+    draw_sentences,
+)
 
 if TYPE_CHECKING:
     from .model import RepressionBargaining
@@ -46,7 +55,7 @@ class Regime(mesa.Agent):
         arrest_rate: expected arrests this month (persons/month).
     """
 
-    def __init__(self, model: "RepressionBargaining") -> None:
+    def __init__(self, model: RepressionBargaining) -> None:
         super().__init__(model)
         rp = model.params.regime
         self.price = rp.initial_price
@@ -76,8 +85,11 @@ class Regime(mesa.Agent):
     def update_need(self) -> None:
         """Need grows as wartime demand cools and with sanctions pressure relative to the start."""
         m, rp = self.model, self.model.params.regime
-        self.need = (rp.need_initial + rp.need_growth * (m.t - m.t0)
-                     + rp.need_sanctions * (m.sanctions_pressure() - m.pressure0))
+        self.need = (
+            rp.need_initial
+            + rp.need_growth * (m.t - m.t0)
+            + rp.need_sanctions * (m.sanctions_pressure() - m.pressure0)
+        )
 
     def pardon(self) -> np.ndarray:
         """With some probability, pardon a small batch of the lowest-value prisoners (who stay)."""
@@ -92,10 +104,14 @@ class Regime(mesa.Agent):
         return idx
 
     def expected_arrests(self) -> float:
-        """Mean arrests this month: ``lambda = A_ref (1 + b_M (M - M_ref)) (1 + b_p (p/p_ref - 1)) (1 - c)``."""
+        """Mean arrests this month: ``lambda = A_ref (1 + b_M (M - M_ref)) (1 + b_p (p/p_ref - 1)) (1 -
+        c)``."""
         m, rp = self.model, self.model.params.regime
         op = m.params.opposition
-        mob = max(0.0, 1.0 + rp.arrest_elasticity_mobilisation * (m.opposition.mobilisation - op.reference_mobilisation))
+        mob = max(
+            0.0,
+            1.0 + rp.arrest_elasticity_mobilisation * (m.opposition.mobilisation - op.reference_mobilisation),
+        )
         trade = max(0.0, 1.0 + rp.arrest_elasticity_price * (self.price / max(rp.initial_price, 1e-9) - 1.0))
         restraint = self.restraint if m.t <= self.restraint_until else 0.0
         self.arrest_rate = rp.arrests_ref * mob * trade * (1.0 - restraint)
@@ -110,14 +126,18 @@ class Regime(mesa.Agent):
         r = rp.arrest_dispersion
         k = int(m.rng.negative_binomial(r, r / (r + lam)))
         if k:
-            profile, ties = draw_profiles_and_ties(m.rng, k, pop, rp.arrest_share_symbol, rp.arrest_share_notable)
+            profile, ties = draw_profiles_and_ties(
+                m.rng, k, pop, rp.arrest_share_symbol, rp.arrest_share_notable
+            )
             sentence = draw_sentences(m.rng, profile, pop)
             m.registry.add(np.full(k, m.t, dtype=np.int32), sentence, profile, ties, np.zeros(k, dtype=bool))
         return k
 
     def learn(self, relief_value: float, equivalents: float) -> None:
         """Update the learned price after a deal (DESIGN.md "Learning")."""
-        self.price = bg.update_price(self.price, relief_value, equivalents, self.model.params.regime.learning_rate)
+        self.price = bg.update_price(
+            self.price, relief_value, equivalents, self.model.params.regime.learning_rate
+        )
 
     def forget(self) -> None:
         """A month without a deal: the going price fades."""
@@ -129,12 +149,12 @@ class UnitedStates(mesa.Agent):
 
     Attributes:
         policy: the :class:`USPolicy`.
-        level: share of each sector's sanctions in force (order of :data:`sim.params.SECTORS`).
+        level: share of each sector's sanctions in force (order of :data:`sim.core.params.SECTORS`).
         budget: US cost of the relief remaining at the start; one round may lift ``relief_per_round`` of it.
         watch: deals under snapback watch: (deal row, month, lifted levels, arrests before).
     """
 
-    def __init__(self, model: "RepressionBargaining") -> None:
+    def __init__(self, model: RepressionBargaining) -> None:
         super().__init__(model)
         up = model.params.us
         self.policy = USPolicy(up.policy)
@@ -171,7 +191,9 @@ class UnitedStates(mesa.Agent):
             if m.t - month <= up.snapback_window:  # the window's months are not all recorded yet
                 keep.append((row, month, lifted, before))
                 continue
-            after = float(np.mean(m.arrests_history[month + 1 - m.t0: month + 1 + up.snapback_window - m.t0]))
+            after = float(
+                np.mean(m.arrests_history[month + 1 - m.t0 : month + 1 + up.snapback_window - m.t0])
+            )
             if after > up.snapback_threshold * max(before, 1e-9):
                 self.level = np.minimum(self.level + lifted, 1.0)
                 m.deals[row]["snapped_back"] = True
@@ -206,13 +228,21 @@ class UnitedStates(mesa.Agent):
             return bg.no_deal(len(counts)), fr
         # symbols: each further one in the same deal costs the regime more control at home
         step = rp.symbol_escalation * rp.control_symbol * (1.0 - rp.expulsion_discount * rp.expel_share)
-        w2, v2, m2, parent = bg.expand_escalation(w, v, counts, _PROF == Profile.SYMBOL, np.full(len(w), step))
+        w2, v2, m2, parent = bg.expand_escalation(
+            w, v, counts, _PROF == Profile.SYMBOL, np.full(len(w), step)
+        )
         fixed = up.restraint_cost if self.policy is USPolicy.CONDITIONAL else 0.0
         deal = bg.nash_release(w2, v2, m2, fr, rp.bargaining_power, fixed)
         taken = np.bincount(parent, weights=deal.taken, minlength=len(counts)).astype(np.int64)
-        return bg.Deal(taken=taken, released=deal.released, relief_cost=deal.relief_cost,
-                       relief_value=deal.relief_value, gain_regime=deal.gain_regime, gain_us=deal.gain_us,
-                       lifted=deal.lifted), fr
+        return bg.Deal(
+            taken=taken,
+            released=deal.released,
+            relief_cost=deal.relief_cost,
+            relief_value=deal.relief_value,
+            gain_regime=deal.gain_regime,
+            gain_us=deal.gain_us,
+            lifted=deal.lifted,
+        ), fr
 
     def apply(self, deal: bg.Deal, frontier: bg.Frontier) -> np.ndarray:
         """Lift the sectors a deal grants; returns the levels lifted per sector."""
@@ -230,7 +260,7 @@ class EuropeanUnion(mesa.Agent):
         transit_open: whether Lithuanian and Polish ports take Belarusian potash.
     """
 
-    def __init__(self, model: "RepressionBargaining") -> None:
+    def __init__(self, model: RepressionBargaining) -> None:
         super().__init__(model)
         ep = model.params.eu
         self.level = ep.initial_level
@@ -248,9 +278,11 @@ class EuropeanUnion(mesa.Agent):
             self.transit_open = True
         if m.t % 12 + 1 != ep.renewal_month or m.t == m.t0:
             return
-        hold = m.params.opposition.lobbying * (1.0 - m.opposition.fragmentation())  # a united opposition lobbies
+        hold = m.params.opposition.lobbying * (
+            1.0 - m.opposition.fragmentation()
+        )  # a united opposition lobbies
         if ep.stance == "firm":
-            recent = m.arrests_history[max(0, m.t - m.t0 - ep.firm_quiet_months): m.t - m.t0]
+            recent = m.arrests_history[max(0, m.t - m.t0 - ep.firm_quiet_months) : m.t - m.t0]
             quiet = len(recent) >= ep.firm_quiet_months and bool(np.all(recent <= ep.firm_quiet_arrests))
             if quiet and m.registry.held <= ep.firm_stock_threshold * (1.0 - hold):
                 self.level = max(0.0, self.level - ep.relax_step)
@@ -268,7 +300,7 @@ class Opposition(mesa.Agent):
         centres: weights of the centres of legitimacy (the first is the leadership in exile).
     """
 
-    def __init__(self, model: "RepressionBargaining") -> None:
+    def __init__(self, model: RepressionBargaining) -> None:
         super().__init__(model)
         self.mobilisation = model.params.opposition.initial_mobilisation
         op = model.params.opposition
@@ -287,7 +319,11 @@ class Opposition(mesa.Agent):
     def absorb_releases(self, symbols_released: int, expelled: int, symbols_expelled: int) -> None:
         """Released symbols may found new centres; the expelled join the exile community."""
         op = self.model.params.opposition
-        founders = int(self.model.rng.binomial(symbols_released, op.new_centre_probability)) if symbols_released else 0
+        founders = (
+            int(self.model.rng.binomial(symbols_released, op.new_centre_probability))
+            if symbols_released
+            else 0
+        )
         if founders:
             self.centres.extend([op.new_centre_weight] * founders)
             self._update_fragmentation()
@@ -299,7 +335,11 @@ class Opposition(mesa.Agent):
         op = self.model.params.opposition
         a = arrests / 100.0
         mob = self.mobilisation
-        mob += op.grievance * a * (1.0 - mob) - op.deterrence * a * mob + op.recovery * (op.baseline_mobilisation - mob)
+        mob += (
+            op.grievance * a * (1.0 - mob)
+            - op.deterrence * a * mob
+            + op.recovery * (op.baseline_mobilisation - mob)
+        )
         self.mobilisation = float(min(1.0, max(0.0, mob)))
 
 

@@ -1,6 +1,7 @@
 """Experimental designs over the parameter schema: Sobol (Saltelli) and Morris, with SALib. No I/O.
 
-The factors are read from the schema in :mod:`sim.params`, not retyped: every numeric parameter whose role
+The factors are read from the schema in :mod:`sim.core.params`, not retyped: every numeric parameter whose
+role
 is ``uncertainty`` (and, on request, ``lever``) and that declares a ``plausible`` range. A design is
 deterministic given (method, samples, seed, include_levers), so every job of a sweep can rebuild it and
 run its own chunk of points (:func:`chunk_points`).
@@ -17,7 +18,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from .params import ScenarioParams, describe
+from sim.core.params import ScenarioParams, describe
 
 METHODS = ("none", "sobol", "morris")
 
@@ -107,15 +108,44 @@ def apply_point(base: ScenarioParams, fs: list, row: np.ndarray) -> ScenarioPara
 
 def sobol_indices(fs: list[Factor], y: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """First-order and total Sobol indices with 95 % bootstrap intervals, one row per factor."""
-    res = sobol_analyze.analyze(problem(fs), np.asarray(y, float), calc_second_order=False, conf_level=0.95,
-                                print_to_console=False, seed=seed)
-    return pd.DataFrame({"factor": [f.name for f in fs], "S1": res["S1"], "S1_conf": res["S1_conf"],
-                         "ST": res["ST"], "ST_conf": res["ST_conf"]})
+    res = sobol_analyze.analyze(
+        problem(fs),
+        np.asarray(y, float),
+        calc_second_order=False,
+        conf_level=0.95,
+        print_to_console=False,
+        seed=seed,
+    )
+    return pd.DataFrame(
+        {
+            "factor": [f.name for f in fs],
+            "S1": res["S1"],
+            "S1_conf": res["S1_conf"],
+            "ST": res["ST"],
+            "ST_conf": res["ST_conf"],
+        }
+    )
 
 
-def morris_indices(fs: list[Factor], x: np.ndarray, y: np.ndarray, levels: int = 4, seed: int = 0) -> pd.DataFrame:
+def morris_indices(
+    fs: list[Factor], x: np.ndarray, y: np.ndarray, levels: int = 4, seed: int = 0
+) -> pd.DataFrame:
     """Morris elementary-effect statistics (mu*, its 95 % interval, sigma), one row per factor."""
-    res = morris_analyze.analyze(problem(fs), np.asarray(x, float), np.asarray(y, float), conf_level=0.95,
-                                 num_levels=levels, print_to_console=False, seed=seed)
-    return pd.DataFrame({"factor": [f.name for f in fs], "mu_star": res["mu_star"],
-                         "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"], "mu": res["mu"]})
+    res = morris_analyze.analyze(
+        problem(fs),
+        np.asarray(x, float),
+        np.asarray(y, float),
+        conf_level=0.95,
+        num_levels=levels,
+        print_to_console=False,
+        seed=seed,
+    )
+    return pd.DataFrame(
+        {
+            "factor": [f.name for f in fs],
+            "mu_star": res["mu_star"],
+            "mu_star_conf": res["mu_star_conf"],
+            "sigma": res["sigma"],
+            "mu": res["mu"],
+        }
+    )
