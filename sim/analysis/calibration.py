@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution
 
+from sim.core.calendar import month_index
 from sim.core.params import ScenarioParams
-from sim.core.prisoners import month_index
 from sim.core.run import RunResult, run_replicates
 
 from .design import apply_point

@@ -335,6 +335,60 @@ def expand_escalation(
     )
 
 
+def escalate_in_order(
+    w: np.ndarray, v: np.ndarray, counts: np.ndarray, per_prisoner: float, blocks: int = 24
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Raise the regime's holding value with the number already released in the same deal.
+
+    In the order the classes are offered (:func:`release_order`), the ``k``-th prisoner costs
+    ``per_prisoner * k`` more. Classes are cut into at most ``blocks`` blocks of equal size along that order,
+    each valued at its middle; because the rise is monotone along the order, the order stays the efficient
+    one and :func:`nash_release` keeps solving a prefix exactly.
+
+    Returns:
+        (w, v, counts, parent): the blocks and, for each, the index of its original class.
+    """
+    order = release_order(w, v)
+    order = order[counts[order] > 0]
+    m = counts[order].astype(np.int64)
+    total = int(m.sum())
+    if per_prisoner <= 0 or total == 0:
+        return w[order], v[order], m, order
+    size = max(1, -(-total // blocks))
+    ends = np.cumsum(m)
+    starts = ends - m
+    # cut points: class ends and block boundaries, merged along the order
+    cuts = np.union1d(ends, np.arange(size, total, size))
+    lo = np.concatenate(([0], cuts[:-1]))
+    which = np.searchsorted(ends, lo, side="right")  # class of each piece
+    take = cuts - lo
+    mid = lo + (take - 1) / 2.0
+    parent = order[which]
+    del starts
+    return w[parent], v[parent] + per_prisoner * mid, take.astype(np.int64), parent
+
+
+def sale_factor(hazard: float | np.ndarray, discount: float, months: float | np.ndarray) -> np.ndarray:
+    """Expected discounted number of sales of one prisoner held ``months`` more months, sold at most once.
+
+    With a round each month with probability ``h`` and a monthly discount ``d``:
+    ``D = sum_{m=1..r} d^m h (1 - h)^(m - 1) = h d (1 - q^r) / (1 - q)``, ``q = d (1 - h)``.
+    """
+    h = np.clip(np.asarray(hazard, float), 0.0, 1.0)
+    q = discount * (1.0 - h)
+    r = np.maximum(np.asarray(months, float), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = h * discount * (1.0 - q**r) / np.maximum(1.0 - q, 1e-12)
+    return np.where(h > 0, out, 0.0)
+
+
+def annuity(discount: float, months: float | np.ndarray) -> np.ndarray:
+    """Present value of 1 a month for ``months`` months at a monthly discount factor: ``(1 - d^r) / (1 -
+    d)``."""
+    r = np.maximum(np.asarray(months, float), 0.0)
+    return (1.0 - discount**r) / max(1.0 - discount, 1e-12)
+
+
 def update_price(
     price: float, relief_value: float, released_equivalents: float, learning_rate: float
 ) -> float:
@@ -345,8 +399,3 @@ def update_price(
     if released_equivalents <= 0:
         return price
     return (1 - learning_rate) * price + learning_rate * relief_value / released_equivalents
-
-
-def decay_price(price: float, half_life: float) -> float:
-    """The learned price after one month without a deal: halves every ``half_life`` months."""
-    return price * 0.5 ** (1.0 / half_life)

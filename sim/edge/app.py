@@ -22,9 +22,9 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
+from sim.core.calendar import month_text
 from sim.core.model import OUTPUTS, RepressionBargaining
 from sim.core.params import EU_STANCES, SECTORS, TRANSIT, US_POLICIES
-from sim.core.prisoners import month_text
 from sim.store.paths import CONF_DIR
 
 from .config import load_scenario

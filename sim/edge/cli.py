@@ -27,9 +27,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis import design
-from sim.core.metrics import outcomes, summarise
+from sim.core.calendar import month_index, month_text
+from sim.core.metrics import constant_outcomes, outcomes, summarise
 from sim.core.params import ParamError, flatten
-from sim.core.prisoners import month_index, month_text
 from sim.core.run import run_replicates, spawn_seeds
 from sim.store.tables import (
     RunFolderError,
@@ -254,7 +254,7 @@ def execute(
         raise RuntimeError("fail_on_purpose=true: this job fails on purpose (to test failure handling)")
     points, design_info, uncertainty = _points(rc, explicit)
     started = time.perf_counter()
-    series, deal_tables, outcome_tables = [], [], []
+    series, deal_tables, outcome_tables, decision_tables = [], [], [], []
     with tqdm(
         total=rc.replicates * len(points),
         desc=f"{rc.name}",
@@ -275,12 +275,15 @@ def execute(
             if design_info is not None:
                 res.timeseries.insert(1, "point", point)
                 res.deals.insert(1, "point", point)
+                res.decisions.insert(1, "point", point)
             series.append(res.timeseries)
             deal_tables.append(res.deals)
+            decision_tables.append(res.decisions)
             outcome_tables.append(table)
     compute_s = time.perf_counter() - started
     ts = pd.concat(series, ignore_index=True)
     deals = pd.concat(deal_tables, ignore_index=True)
+    decisions = pd.concat(decision_tables, ignore_index=True)
     table = pd.concat(outcome_tables, ignore_index=True)
     end = month_text(month_index(rc.start) + rc.months - 1)
     summary = {
@@ -299,6 +302,7 @@ def execute(
         "compute_seconds": compute_s,
         "design": design_info,
         "outcomes": summarise(table),
+        "constant_outcomes": constant_outcomes(table),
     }
     write_table(out_dir / "outcomes.parquet", table)
     write_run(
@@ -310,6 +314,7 @@ def execute(
         provenance(
             rc.seed, command, {"replicate_seeds": [int(s) for s in spawn_seeds(rc.seed, rc.replicates)]}
         ),
+        decisions=decisions,
     )
     if not rc.report or design_info is not None:
         return None

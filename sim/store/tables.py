@@ -24,7 +24,14 @@ import pandas as pd
 
 from .paths import ROOT
 
-RUN_FILES = ("timeseries.parquet", "deals.parquet", "summary.json", "config.yaml", "provenance.json")
+RUN_FILES = (
+    "timeseries.parquet",
+    "deals.parquet",
+    "decisions.parquet",
+    "summary.json",
+    "config.yaml",
+    "provenance.json",
+)
 PACKAGES = (
     "bargaining-chips",
     "mesa",
@@ -90,11 +97,14 @@ def write_run(
     summary: dict,
     config_yaml: str,
     provenance: dict,
+    decisions: pd.DataFrame | None = None,
 ) -> None:
     """Write a run folder's tables, configuration and provenance; the summary goes last."""
     out_dir = Path(out_dir)
     write_table(out_dir / "timeseries.parquet", timeseries)
     write_table(out_dir / "deals.parquet", deals)
+    if decisions is not None:
+        write_table(out_dir / "decisions.parquet", decisions)
     write_text(out_dir / "config.yaml", config_yaml)
     write_json(out_dir / "provenance.json", provenance)
     write_json(out_dir / "summary.json", summary)
@@ -136,6 +146,17 @@ def read_run(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     if not need <= set(ts.columns):
         raise RunFolderError(f"{path}: timeseries.parquet lacks columns {sorted(need - set(ts.columns))}")
     return ts, deals, summary
+
+
+def read_decisions(path: Path) -> pd.DataFrame | None:
+    """A run folder's ``decisions.parquet``, or None when it has none or it cannot be read."""
+    f = Path(path) / "decisions.parquet"
+    if not f.is_file():
+        return None
+    try:
+        return pd.read_parquet(f)
+    except Exception:  # noqa: BLE001 - an unreadable optional table is reported as absent
+        return None
 
 
 def read_summary(path: Path) -> dict:

@@ -16,7 +16,6 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.core.metrics import monthly_bands  # noqa: E402
-from sim.core.params import SECTORS  # noqa: E402
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
@@ -153,13 +152,16 @@ def sanctions(ts: pd.DataFrame, scenario: str) -> Figure:
     a1.set_title(f"Sanctions in force by actor: {scenario} ({_subtitle(ts)})")
     a1.legend(fontsize=8)
     _date_axis(a1)
-    for i, s in enumerate(SECTORS):
-        b = monthly_bands(ts, f"us_{s}", qs=(50,))
-        a2.plot(_dates(b.index), b["p50"], lw=2, color=COLORS[(i + 5) % len(COLORS)], label=s)
+    levels = [c for c in ts.columns if c.startswith("level_")]
+    cmap = plt.get_cmap("tab20")
+    for i, col in enumerate(levels):
+        b = monthly_bands(ts, col, qs=(50,))
+        who, _, name = col.removeprefix("level_").partition("_")
+        a2.plot(_dates(b.index), b["p50"], lw=2, color=cmap(i % 20), label=f"{who} {name}")
     a2.set_ylim(-0.02, 1.02)
-    a2.set_ylabel("share of the sector's sanctions in force")
+    a2.set_ylabel("share of the instrument in force (1 = closed)")
     a2.set_xlabel("month")
-    a2.set_title("US sanctions by sector (median across replicates)")
+    a2.set_title("Each counterpart's instruments (median across replicates)")
     a2.legend(fontsize=8)
     _date_axis(a2)
     return fig

@@ -12,9 +12,10 @@ import pandas as pd
 from sim.core.metrics import HEADLINES, outcomes, summarise
 from sim.core.params import describe
 from sim.store.sources import SeedsError, load_figures
-from sim.store.tables import find_runs, read_config, read_run, write_text
+from sim.store.tables import find_runs, read_config, read_decisions, read_run, write_text
 
 from . import plotting
+from .decisions_report import constant_note, decision_story
 
 FIGURES = {
     "prisoners_held.png": "Political prisoners held at the end of each month: median, 50 % and 90 % bands.",
@@ -114,11 +115,14 @@ def build_run_report(run_dir: Path) -> Path:
     plotting.save(plotting.sanctions(ts, scenario), fig_dir / "sanctions.png")
     plotting.save(plotting.price_and_opposition(ts, scenario), fig_dir / "price_and_opposition.png")
     path = run_dir / "report.md"
-    write_text(path, run_report_text(summary, changed_settings(run_dir)))
+    story = decision_story(read_decisions(run_dir), deals, ts) + constant_note(
+        summary.get("constant_outcomes", [])
+    )
+    write_text(path, run_report_text(summary, changed_settings(run_dir), story))
     return path
 
 
-def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) -> str:
+def run_report_text(summary: dict, changed: list[tuple[str, object, object]], story: list[str] = ()) -> str:
     """The plain-language report of one run, from its summary."""
     o = summary["outcomes"]
     lines = [f"# What-if report: `{summary['scenario']}`", ""]
@@ -166,9 +170,12 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
         f"prisoners "
         f"expelled abroad (median).",
         "",
-        "Relief units (RU): 1 RU is the relief the regime obtained per prisoner in the December 2025 wave "
-        "(123 prisoners for US relief on Belaruskali potash while Baltic transit was closed).",
+        "Relief units (RU): 1 RU is the relief value the regime obtained per prisoner in the reference deal "
+        "(for Belarus, the December 2025 wave: 123 prisoners for US relief on potash while Baltic transit "
+        "was "
+        "closed).",
         "",
+        *story,
         "## Figures",
         "",
     ]
@@ -197,6 +204,7 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
         "## Files",
         "",
         "`timeseries.parquet` (one row per replicate and month), `deals.parquet` (one row per deal), "
+        "`decisions.parquet` (one row per replicate, month, actor and decision, with what it compared), "
         "`summary.json` (these numbers), `config.yaml` (the resolved configuration), `provenance.json` "
         "(commit, package versions, seed, command). Rebuild this report with `sim-report <this folder>`.",
         "",
