@@ -434,29 +434,29 @@ class Instrument:
 
 @dataclass
 class CounterpartParams:
-    """What every counterpart shares: how it values releases, when it talks, what it controls, where
+    """What every counterpart shares: how it values releases, when it talks, what it controls, and where
     releases go.
-        Attributes:
-            present: whether this counterpart exists in the case.
-            value_per_prisoner: what one ordinary prisoner's release is worth to it (RU).
-            worth_ordinary, worth_notable, worth_symbol: its value of a release by profile, in ordinary-prisoner
-                equivalents.
-            tie: the case's tie it values (e.g. ``us`` for US citizens, ``lt`` for people tied to Lithuania).
-            tie_worth: extra value of a prisoner with that tie (ordinary-prisoner equivalents).
-            health_bonus: extra value of a prisoner in poor health (share).
-            contact_hazard: monthly probability of an opportunity to talk while engaged (1/month).
-            engaged: whether talks are open at the start (a timeline event can open or close them).
-            engagement_from: first month talks can happen (YYYY-MM), or null.
-            round_cost: political cost of holding a round (RU); a round is held only if the expected gain
-            exceeds it.
-            leverage_value: the most a unit of relief is worth kept as leverage for later rounds, as a share of
-            its
-                cost (0 = relief has no value beyond its cost; see the ODD's "leverage" rule).
-            instruments: the relief it controls, by name.
-            destinations: where prisoners released in its deals go, as shares of the case's destinations.
-            expel_share: share of prisoners released in its deals who are expelled.
-            parole: releases in its deals are paroles inside the country (sentence intact).
-            denationalise: the expelled lose their nationality.
+
+    Attributes:
+        present: whether this counterpart exists in the case.
+        value_per_prisoner: what one ordinary prisoner's release is worth to it (RU).
+        worth_ordinary, worth_notable, worth_symbol: its value of a release by profile, in
+            ordinary-prisoner equivalents.
+        tie: the case's tie it values (e.g. ``us`` for US citizens, ``lt`` for people tied to Lithuania).
+        tie_worth: extra value of a prisoner with that tie (ordinary-prisoner equivalents).
+        health_bonus: extra value of a prisoner in poor health (share).
+        contact_hazard: monthly probability of an opportunity to talk while engaged (1/month).
+        engaged: whether talks are open at the start (a timeline event can open or close them).
+        engagement_from: first month talks can happen (YYYY-MM), or null.
+        round_cost: political cost of holding a round (RU); a round is held only if its value to the
+            counterpart exceeds it.
+        leverage_value: how much a unit of relief kept for later rounds is worth, at most, as a share of its
+            cost (0 = relief has no value beyond its cost; see the ODD's leverage rule).
+        instruments: the relief it controls, by name.
+        destinations: where prisoners released in its deals go, as shares of the case's destinations.
+        expel_share: share of prisoners released in its deals who are expelled.
+        parole: releases in its deals are paroles inside the country (sentence intact).
+        denationalise: the expelled lose their nationality.
     """
 
     present: bool = p(False, unit="bool", source="case file")
@@ -953,10 +953,10 @@ def _copy_path(obj: Any, parts: list[str], key: str) -> Any:
 
 
 def with_changes(params: ScenarioParams, changes: dict[str, Any]) -> ScenarioParams:
-    """Return a checked copy of ``params`` with dotted-name changes applied (into nested dataclasses and
-    dicts).
-        A dict entry that does not exist yet is created when the value is a plain number (e.g. a tie share); a
-        nested mapping given as a value replaces the whole entry (e.g. a new instrument as a dict of fields).
+    """Return a checked copy of ``params`` with dotted-name changes applied (into nested dataclasses and dicts).
+
+    A dict entry that does not exist yet is created when the value is a plain number (e.g. a tie share); a
+    nested mapping given as a value updates the fields of an existing entry.
     """
     new = copy.copy(params)
     for key, value in changes.items():
