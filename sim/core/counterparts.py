@@ -74,6 +74,10 @@ class Counterpart(mesa.Agent):
         )
         self.dealt = False
         self.paid: list[tuple[float, float]] = []  # (relief cost, equivalents) of its past deals
+        self._rv_key = -1
+        self._eq_key, self._eq = -1, 0.0
+        self._rv = np.zeros(len(ins))
+        self._value_total = float(self.value0.sum())
 
     # ---------------------------------------------------------------- interface
     def trades(self) -> bool:
@@ -106,14 +110,16 @@ class Counterpart(mesa.Agent):
         multiplier x the complement factor (e.g. closed transit), discounted by the believed revocation risk,
         once more for each time the instrument was already re-imposed."""
         m = self.model
+        if self._rv_key == m.epoch:
+            return self._rv
         v = self.value0 * m.regime.relief_multiplier()
         for j, (comp, share) in enumerate(self.complement):
             if comp is not None:
                 other = m.counterparts[comp[0]]
-                in_force = other.level[other.inst.index(comp[1])]
-                v[j] *= share + (1.0 - share) * (1.0 - in_force)
+                v[j] *= share + (1.0 - share) * (1.0 - other.level[other.inst.index(comp[1])])
         keep = 1.0 - m.regime.revocation_risk(self.name)
-        return v * keep ** (1.0 + self.revoked)
+        self._rv_key, self._rv = m.epoch, v * keep ** (1.0 + self.revoked)
+        return self._rv
 
     def remaining_relief(self) -> float:
         """Value to the regime of everything it still holds in force (RU)."""
@@ -125,12 +131,15 @@ class Counterpart(mesa.Agent):
 
     def pressure(self) -> float:
         """Share of its instruments in force, weighted by value (0-1); 0 with none."""
-        total = float(self.value0.sum())
+        total = self._value_total
         return float(self.level @ self.value0) / total if total > 0 else 0.0
 
     def held_equivalents(self) -> float:
         """Prisoners held, in ordinary-prisoner equivalents in its eyes."""
-        return float(self.model.registry.class_counts @ self.worth)
+        reg = self.model.registry
+        if self._eq_key != reg.version:
+            self._eq_key, self._eq = reg.version, float(reg.class_counts @ self.worth)
+        return self._eq
 
     def exhaustion(self, price: float) -> float:
         """Share of the stock the relief it still holds can buy at ``price`` (RU/equivalent), at most 1."""
@@ -138,43 +147,20 @@ class Counterpart(mesa.Agent):
         return 1.0 if need <= 0 else min(1.0, self.remaining_relief() / need)
 
     def cost_per_equivalent(self) -> float:
-        """What it believes a release costs it in relief (RU per equivalent): its past deals' average, or
+        """What it believes a release costs it (RU of its cost per equivalent): its past deals' average, or,
         before any, the regime's opening price converted at its instruments' cost-to-value ratio."""
         if self.paid:
             cost, eq = map(sum, zip(*self.paid))
             if eq > 0:
-                return cost / eq
+                return max(cost / eq, 1e-6)
         ratio = float(self.cost.sum() / self.value0.sum()) if self.value0.sum() > 0 else 1.0
-        return self.model.regime.rp.initial_price * ratio
+        return max(self.model.regime.rp.initial_price * ratio, 1e-6)
 
     def leverage_shadow(self) -> float:
-        """How much a unit of leverage is worth kept for later, as a share of its cost:
-        ``mu = leverage_value x E / (E + L / k)``: E the prisoners held (equivalents in its eyes), L its
-        leverage
-        left, k its believed cost per equivalent; leverage is guarded more as it runs short of what there is
-        to buy."""
-        e = self.held_equivalents()
-        left = self.leverage_left() / max(self.cost_per_equivalent(), 1e-9)
-        return self.p.leverage_value * e / (e + left) if e + left > 0 else 0.0
-
-    def candidate_tables(self) -> list[np.ndarray]:
-        """The tables it considers: the first one, two, three ... instruments in order of their worth to the
-        regime per unit of its own cost, among those worth more than ``1 + mu`` (relief worth less to the
-        regime
-        than it is to keep as leverage never goes on the table)."""
-        values = self.relief_values()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self.cost > 0, values / np.maximum(self.cost, 1e-12), np.inf)
-        ok = (ratio >= 1.0 + self.leverage_shadow()) & (self.level > 1e-9)
-        order = [j for j in np.argsort(-ratio, kind="stable") if ok[j]]
-        tables = []
-        for k in range(1, min(len(order), self.max_tables) + 1):
-            on = np.zeros(len(self.level), dtype=bool)
-            on[order[:k]] = True
-            tables.append(on)
-        return tables
-
-    max_tables = 3
+        """What one RU of its relief is worth kept for a later round, beyond its cost:
+        ``mu = leverage_value x w / k``, the releases that RU would buy later at its believed cost ``k`` per
+        equivalent, worth ``w`` each, discounted by ``leverage_value`` (the chance and delay of using it)."""
+        return self.p.leverage_value * self.p.value_per_prisoner / self.cost_per_equivalent()
 
     def mean_deal_value(self) -> float:
         """Mean relief value to the regime of its past deals, or a fifth of what it holds before any (RU)."""
@@ -183,18 +169,16 @@ class Counterpart(mesa.Agent):
     def recent_arrest_ratio(self, window: int) -> float:
         """Mean arrests over the last ``window`` months relative to the level before engagement."""
         m = self.model
-        hist = m.arrests_history[max(0, m.t - m.t0 - window) : m.t - m.t0]
-        if len(hist) == 0 or self.reference <= 0:
+        total, n = m.window("arrests", window)
+        if n == 0 or self.reference <= 0:
             return 1.0
-        return float(hist.mean()) / self.reference
+        return total / n / self.reference
 
     # ---------------------------------------------------------------- bargaining
     def solve(self, fixed_cost: float = 0.0, grand_share: float | None = None) -> tuple[bg.Deal, dict]:
-        """A round now: it chooses the table, and the deal is the Nash bargaining solution over every class
-        and remaining-sentence bin with the relief on that table.
-
-        The table is the candidate (:meth:`candidate_tables`) whose solution is worth most to it,
-        ``W - (1 + mu) z``: the releases' value less the relief's cost and the leverage it uses up. A grand
+        """A round now: the Nash bargaining solution over every class and remaining-sentence bin of the
+        prisoners and the relief it holds, with its cost of relief raised by the value of keeping it as leverage
+        (:meth:`leverage_shadow`): how much relief it puts on the table is the relief of that solution. A grand
         bargain offers ``grand_share`` of everything it holds, take it or leave it.
 
         Returns:
@@ -202,23 +186,33 @@ class Counterpart(mesa.Agent):
         """
         m = self.model
         reg, rg = m.registry, m.regime
+        mu = self.leverage_shadow()
+        on = self.level > 1e-9
+        info = {
+            "cells": np.zeros(0, dtype=np.int64),
+            "frontier": None,
+            "mu": mu,
+            "table": ",".join(i for i, o in zip(self.inst, on) if o),
+        }
+        if not len(self.level) or not on.any() or reg.held == 0:
+            return bg.no_deal(0), info  # nothing to offer, or nobody to release
         counts, left = reg.counts_by_bin(m.t)
         flat = counts.ravel()
         cells = np.flatnonzero(flat > 0)
-        mu = self.leverage_shadow()
-        info = {"cells": cells, "frontier": None, "mu": mu, "table": "", "tables": []}
-        if cells.size == 0 or not len(self.level):
-            return bg.no_deal(cells.size), info
+        info["cells"] = cells
         cls_of = cells // N_BINS
         months = left.ravel()[cells]
         v = rg.cell_values(cls_of, months, self.p.expel_share)
         w = self.p.value_per_prisoner * self.worth[cls_of]
-        values = self.relief_values()
+        cost = self.cost * (1.0 + mu)
         if grand_share is not None:
-            z_max = float(self.level @ self.cost) * grand_share
-            fr = bg.relief_frontier(self.level, values, self.cost, z_max)
-            info.update(frontier=fr, table=",".join(i for i, x in zip(self.inst, self.level) if x > 1e-9))
+            fr = bg.relief_frontier(
+                self.level, self.relief_values(), cost, float(self.level @ cost) * grand_share
+            )
+            info["frontier"] = fr
             return bg.take_it_or_leave_it(w, v, flat[cells], fr, fixed_cost), info
+        fr = bg.relief_frontier(self.level, self.relief_values(), cost, float(self.level @ cost))
+        info["frontier"] = fr
         rp = rg.rp
         symbol = reg.classes.profile[cls_of] == Profile.SYMBOL
         step = (
@@ -230,30 +224,18 @@ class Counterpart(mesa.Agent):
         )
         w2, v2, n2, parent = bg.expand_escalation(w, v, flat[cells], symbol, step)
         w3, v3, n3, parent3 = bg.escalate_in_order(w2, v2, n2, rp.release_escalation / max(reg.held, 1))
-        best, best_u = bg.no_deal(len(w3)), 0.0
-        for on in self.candidate_tables():
-            level = np.where(on, self.level, 0.0)
-            fr = bg.relief_frontier(level, values, self.cost, float(level @ self.cost))
-            deal = bg.nash_release(w3, v3, n3, fr, rp.bargaining_power, fixed_cost)
-            u = deal.gain_us - mu * deal.relief_cost
-            info["tables"].append(
-                (",".join(i for i, o in zip(self.inst, on) if o), round(u, 3), deal.released)
-            )
-            if deal.happened and u > best_u:
-                best, best_u = deal, u
-                info.update(frontier=fr, table=info["tables"][-1][0])
-        info["value"] = best_u
-        taken2 = np.bincount(parent3, weights=best.taken, minlength=len(w2))
+        deal = bg.nash_release(w3, v3, n3, fr, rp.bargaining_power, fixed_cost)
+        taken2 = np.bincount(parent3, weights=deal.taken, minlength=len(w2))
         taken = np.bincount(parent, weights=taken2, minlength=cells.size).astype(np.int64)
         return (
             bg.Deal(
                 taken=taken,
-                released=best.released,
-                relief_cost=best.relief_cost,
-                relief_value=best.relief_value,
-                gain_regime=best.gain_regime,
-                gain_us=best.gain_us,
-                lifted=best.lifted,
+                released=deal.released,
+                relief_cost=deal.relief_cost / (1.0 + mu),
+                relief_value=deal.relief_value,
+                gain_regime=deal.gain_regime,
+                gain_us=deal.gain_us,
+                lifted=deal.lifted,
             ),
             info,
         )
@@ -299,7 +281,7 @@ class Counterpart(mesa.Agent):
             )
             return None
         cost = self.round_cost()
-        value = info.get("value", deal.gain_us)
+        value = deal.gain_us
         if value <= cost:
             m.decide(
                 self.name,
@@ -322,21 +304,32 @@ class Counterpart(mesa.Agent):
             value,
             "round_cost",
             cost,
-            f"table {info['table']} (leverage valued at +{100 * info['mu']:.0f} %): relief costing "
-            f"{deal.relief_cost:.1f} RU for {deal.released} releases",
+            f"offers relief costing it {deal.relief_cost:.1f} RU (keeping it is worth +{100 * info['mu']:.0f} %) "
+            f"for {deal.released} releases",
         )
         return m.carry_out(self, deal, info, clause=clause)
+
+    def set_levels(self, levels: np.ndarray) -> None:
+        """Set the levels of all its instruments (every change goes through here, so cached values refresh)."""
+        self.level = np.asarray(levels, dtype=float).copy()
+        self.model.epoch += 1
+
+    def set_one(self, j: int, level: float) -> None:
+        """Set one instrument's level."""
+        levels = self.level.copy()
+        levels[j] = level
+        self.set_levels(levels)
 
     def lift(self, deal: bg.Deal, frontier: bg.Frontier) -> np.ndarray:
         """Lift the instruments a deal grants; returns the levels lifted per instrument."""
         lifted = np.zeros(len(self.level))
         lifted[frontier.order] = deal.lifted[: len(frontier.order)] * self.level[frontier.order]
-        self.level = np.clip(self.level - lifted, 0.0, 1.0)
+        self.set_levels(np.clip(self.level - lifted, 0.0, 1.0))
         return lifted
 
     def reimpose(self, lifted: np.ndarray) -> None:
         """Re-impose levels lifted earlier (a snapback or a revoked licence); the regime remembers."""
-        self.level = np.minimum(self.level + lifted, 1.0)
+        self.set_levels(np.minimum(self.level + lifted, 1.0))
         self.revoked += lifted > 1e-9
         self.model.regime.learn_revocation(self.name, True)
 
@@ -346,7 +339,7 @@ class Counterpart(mesa.Agent):
         if level > self.level[j] + 1e-9 and self.dealt:
             self.revoked[j] += 1
             self.model.regime.learn_revocation(self.name, True)
-        self.level[j] = level
+        self.set_one(j, level)
 
 
 class UnitedStates(Counterpart):
@@ -383,9 +376,8 @@ class UnitedStates(Counterpart):
         """Political cost of a round, raised by the revolving door: ``c (1 + credibility max(0, A/R - 1))``
         with A and R the arrests and releases of the past year."""
         m = self.model
-        lo = max(0, m.t - m.t0 - 12)
-        arrests = float(m.arrests_history[lo : m.t - m.t0].sum())
-        releases = float(m.releases_history[lo : m.t - m.t0].sum())
+        arrests, _ = m.window("arrests", 12)
+        releases, _ = m.window("releases", 12)
         door = arrests / releases if releases > 0 else 1.0
         return self.p.round_cost * (1.0 + self.p.credibility * max(0.0, door - 1.0))
 
@@ -452,30 +444,57 @@ class UnitedStates(Counterpart):
         return self.round()
 
     def designate(self) -> None:
-        """Add designations when arrests rise above ``designation_threshold`` times their pre-engagement
-        level."""
+        """Add designations, for one of two reasons (each at most once per ``designation_cooldown``):
+
+        * an arrest spike (at most once per cooldown): with probability ``Phi((r - threshold) / noise)``, ``r``
+          the arrest ratio over the window (punishment that also rebuilds leverage);
+        * leverage to trade (not under maximum pressure; a step a month at most): when the relief it still holds is worth less to the
+          regime than one average deal of its, and a designation step would buy releases worth more to it than
+          it costs: ``w x (step x V) / p > (1 + mu) x step x C + designation_cost`` (``V``, ``C`` the designation
+          instrument's value to the regime and cost to the US, ``p`` the going price).
+        """
         p, m = self.p, self.model
-        if self._designation < 0 or m.t < self.next_designation or m.t == m.t0:
-            return
-        ratio = self.recent_arrest_ratio(p.pause_window)
-        chance = norm_cdf((ratio - p.designation_threshold) / p.designation_noise)
-        if m.rng.random() >= chance:
+        if self._designation < 0 or m.t == m.t0:
             return
         j = self._designation
+        ratio = self.recent_arrest_ratio(p.pause_window)
+        chance = norm_cdf((ratio - p.designation_threshold) / p.designation_noise)
+        step = min(p.designation_step, 1.0 - self.level[j])
+        if step <= 1e-9:
+            return
+        if m.t >= self.next_designation and m.rng.random() < chance:
+            why = (
+                "arrest_ratio",
+                ratio,
+                "designation_threshold",
+                p.designation_threshold,
+                f"chance {chance:.2f}",
+            )
+            self.next_designation = m.t + p.designation_cooldown
+        elif self.trades() and self.deal_values and self.remaining_relief() < self.mean_deal_value():
+            price = max(m.regime.price.get(self.name, 0.0), 1e-9)
+            buys = p.value_per_prisoner * step * self.relief_values()[j] / price
+            costs = (1.0 + self.leverage_shadow()) * step * self.cost[j] + p.designation_cost
+            if buys <= costs:
+                return
+            # the more a step is worth to it than it costs, the more it designates (up to the whole instrument)
+            step = min(1.0 - self.level[j], step * buys / costs)
+            why = ("releases_it_buys", buys, "its_cost", costs, "rebuilding leverage to trade")
+        else:
+            return
         before = self.level[j]
-        self.level[j] = min(1.0, before + p.designation_step)
-        self.next_designation = m.t + p.designation_cooldown
+        self.set_one(j, before + step)
         m.month_designations += 1
         m.decide(
             "us",
             "designation",
             "designate",
-            self.level[j] - before,
-            "arrest_ratio",
-            ratio,
-            "designation_threshold",
-            p.designation_threshold,
-            f"{self.inst[j]} raised to {self.level[j]:.2f} (chance {chance:.2f})",
+            step,
+            why[0],
+            why[1],
+            why[2],
+            why[3],
+            f"{self.inst[j]} raised to {self.level[j]:.2f} ({why[4]})",
         )
 
     def start_watch(self, lifted: np.ndarray) -> None:
@@ -580,11 +599,10 @@ class EuropeanUnion(Counterpart):
     def index(self) -> tuple[float, dict]:
         """The renewal index: ``w_a (A/A0 - 1) - w_r R/H + w_l L + w_i I`` over the past year."""
         m, p = self.model, self.p
-        lo = max(0, m.t - m.t0 - 12)
-        arrests = m.arrests_history[lo : m.t - m.t0]
-        rate = float(arrests.mean()) if len(arrests) else m.regime.arrest_rate
-        releases = float(m.releases_history[lo : m.t - m.t0].sum())
-        incidents = float(m.incidents_history[lo : m.t - m.t0].sum())
+        arrests, n = m.window("arrests", 12)
+        rate = arrests / n if n else m.regime.arrest_rate
+        releases, _ = m.window("releases", 12)
+        incidents, _ = m.window("incidents", 12)
         parts = {
             "arrests": p.weight_arrests * (rate / self.reference - 1.0) if self.reference > 0 else 0.0,
             "releases": -p.weight_releases * releases / max(m.registry.held, 1),
@@ -617,16 +635,16 @@ class EuropeanUnion(Counterpart):
         tighten = norm_cdf((idx - p.tighten_above) / p.index_noise)
         relax = norm_cdf((p.relax_below - idx) / p.index_noise)
         if u < tighten:
-            self.level = np.minimum(1.0, self.level + p.step)
+            self.set_levels(np.minimum(1.0, self.level + p.step))
             choice, against = "tighten", p.tighten_above
         elif u > 1.0 - relax and (
             p.stance == "relaxed" or m.registry.held <= p.firm_stock_share * self.stock0
         ):
             if p.stance == "relaxed" and us is not None:
                 gap = np.maximum(0.0, self.level - us.pressure())
-                self.level = np.maximum(0.0, self.level - np.maximum(p.step, p.follow_share * gap))
+                self.set_levels(np.maximum(0.0, self.level - np.maximum(p.step, p.follow_share * gap)))
             else:
-                self.level = np.maximum(0.0, self.level - p.step)
+                self.set_levels(np.maximum(0.0, self.level - p.step))
             choice, against = "relax", p.relax_below
         else:
             choice, against = "hold", p.tighten_above
@@ -672,7 +690,7 @@ class Neighbour(Counterpart):
         if severity >= p.close_severity and not m.replaying("instrument"):
             closed = [j for j in self._borders if self.level[j] < 1.0]
             for j in closed:
-                self.level[j] = 1.0
+                self.set_one(j, 1.0)
             if closed:
                 m.decide(
                     self.name,
@@ -695,15 +713,14 @@ class Neighbour(Counterpart):
         m, p = self.model, self.p
         if self._transit < 0:
             return
-        lo = max(0, m.t - m.t0 - 12)
-        incidents = float(m.incidents_history[lo : m.t - m.t0].sum())
+        incidents, _ = m.window("incidents", 12)
         eu = m.counterparts.get("eu")
         alignment = p.alignment_cost * (eu.pressure() if eu is not None else 0.0)
         security = p.security_cost * incidents
         j = self._transit
         is_open = self.level[j] < 0.5
         if not is_open and p.transit_revenue > security + alignment:
-            self.level[j] = 0.0
+            self.set_one(j, 0.0)
             m.decide(
                 self.name,
                 "transit",
@@ -716,7 +733,7 @@ class Neighbour(Counterpart):
                 f"{incidents:.0f} incidents over the year; EU alignment {alignment:.2f}",
             )
         elif is_open and security > p.transit_revenue:
-            self.level[j] = 1.0
+            self.set_one(j, 1.0)
             m.decide(
                 self.name,
                 "transit",

@@ -89,14 +89,16 @@ class RepressionBargaining(mesa.Model):
         for c in present.values():
             valued |= self.tie_bit(c.tie)
         self.classes = ClassMap(valued)
-        horizon = self.months + int(12 * 40)
         capacity = int(p.population.initial_stock * 1.2 + p.regime.arrests_ref * 2 * self.months + 64)
-        self.registry = Registry(self.classes, self.t0, horizon, capacity)
+        self.registry = Registry(self.classes, self.t0, capacity)
         self.tie_shares = np.array([p.population.tie_shares.get(t, 0.0) for t in self.tie_names])
         synthesise_stock(self.rng, p.population, self.tie_shares, self.t0, self.registry)
         self.dest_names = list(p.case.destinations)
 
         self.russia_support = p.russia.support
+        self._new_month()
+        self.epoch = 0  # bumped whenever an instrument or a belief that relief values depend on changes
+        self._cum = {"arrests": [0.0], "releases": [0.0], "incidents": [0.0]}
         self.counterparts: dict[str, Counterpart] = {}
         self.regime = None  # counterparts read the regime's beliefs; it is built right after them
         for name in COUNTERPARTS:
@@ -129,6 +131,15 @@ class RepressionBargaining(mesa.Model):
         ]
 
     # ---------------------------------------------------------------- helpers
+    def _new_month(self) -> None:
+        """Reset the month's counters."""
+        self.month_pardoned = self.month_deal = self.month_expelled = self.month_high = 0
+        self.month_symbols_expelled = self.month_snapbacks = self.month_designations = (
+            self.month_incidents
+        ) = 0
+        self.month_rounds: set[str] = set()
+        self.month_deal_rows: list[dict] = []
+
     def tie_bit(self, name: str) -> int:
         """The bit of a tie in the registry's tie mask (0 for none)."""
         return 1 << self.tie_names.index(name) if name in self.tie_names else 0
@@ -137,6 +148,12 @@ class RepressionBargaining(mesa.Model):
         """Sanctions pressure on the regime: the mean of the counterparts' value-weighted shares in force."""
         vals = [c.pressure() for c in self.counterparts.values() if len(c.level) and c.name in ("us", "eu")]
         return float(np.mean(vals)) if vals else 0.0
+
+    def window(self, series: str, months: int) -> tuple[float, int]:
+        """Sum of a recorded monthly series over the last ``months`` months, and how many months that is."""
+        cum = self._cum[series]
+        n = min(months, len(cum) - 1)
+        return cum[-1] - cum[-1 - n], n
 
     def replaying(self, kind: str) -> bool:
         """Whether decisions of this kind are replayed as facts this month."""
@@ -226,6 +243,8 @@ class RepressionBargaining(mesa.Model):
         released = self.month_pardoned + self.month_deal + len(served)
         self.releases_history[t - self.t0] = released
         self.incidents_history[t - self.t0] = self.month_incidents
+        for name, x in (("arrests", arrests), ("releases", released), ("incidents", self.month_incidents)):
+            self._cum[name].append(self._cum[name][-1] + x)
         for c in self.counterparts.values():
             if not c.dealt and not c.talks_open():
                 c.reference = 0.9 * c.reference + 0.1 * arrests  # the level before engagement
@@ -347,6 +366,7 @@ class RepressionBargaining(mesa.Model):
             "month": month_text(self.t), "counterpart": c.name,
             "policy": getattr(c, "policy", ""), "replayed": replayed,
             "released": int(n), "released_high_profile": int(high.sum()),
+            "released_notable": int((reg.profile[idx] == Profile.NOTABLE).sum()),
             "released_tied": int(own.sum()), "released_other_ties": int(((ties != 0) & ~own).sum()),
             "expelled": int(expelled.sum()), "expelled_high_profile": int((expelled & high).sum()),
             "denationalised": int((expelled & cp.denationalise).sum()),
@@ -445,7 +465,7 @@ class RepressionBargaining(mesa.Model):
             if name in c.inst:
                 j = c.inst.index(name)
                 lifted[j] = min(float(share), c.level[j])
-        c.level = np.clip(c.level - lifted, 0.0, 1.0)
+        c.set_levels(np.clip(c.level - lifted, 0.0, 1.0))
         dests = dict(getattr(e, "destinations", None) or {})
         self._release(
             c,

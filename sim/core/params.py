@@ -450,8 +450,8 @@ class CounterpartParams:
         engagement_from: first month talks can happen (YYYY-MM), or null.
         round_cost: political cost of holding a round (RU); a round is held only if its value to the
             counterpart exceeds it.
-        leverage_value: how much a unit of relief kept for later rounds is worth, at most, as a share of its
-            cost (0 = relief has no value beyond its cost; see the ODD's leverage rule).
+        leverage_value: the discount on relief kept for later rounds: a unit of relief kept is worth
+            ``leverage_value x value_per_prisoner / (its believed cost per equivalent)`` beyond its cost.
         instruments: the relief it controls, by name.
         destinations: where prisoners released in its deals go, as shares of the case's destinations.
         expel_share: share of prisoners released in its deals who are expelled.
@@ -482,7 +482,11 @@ class CounterpartParams:
     engaged: bool = p(False, unit="bool", source="case file")
     engagement_from: str | None = p(None, unit="YYYY-MM or null", source="case file")
     round_cost: float = p(5.0, unit="RU", lo=0.0, hi=1e5, source="assumption", plausible=(0.0, 20.0))
-    leverage_value: float = p(0.3, unit="share", lo=0.0, hi=100.0, source="assumption", plausible=(0.0, 1.0))
+    # "baby steps" (seed 004): relief kept is worth what it would buy in later rounds, discounted by the chance
+    # and the delay of those rounds (assumption on the discount).
+    leverage_value: float = p(
+        0.3, unit="share", lo=0.0, hi=10.0, source="assumption (seed 004)", plausible=(0.1, 0.6)
+    )
     instruments: dict[str, Instrument] = field(default_factory=dict)
     destinations: dict[str, float] = p({}, unit="share", lo=0.0, hi=1.0, source="case file")
     expel_share: float = p(1.0, unit="share", lo=0.0, hi=1.0, source="case file", plausible=(0.0, 1.0))
@@ -547,6 +551,7 @@ class USParams(CounterpartParams):
         designation_step: share of the designation instrument added at a time.
         designation_cooldown: months between two designation decisions.
         designation_noise: spread of the designation decision around its threshold (ratio).
+        designation_cost: political cost to the US of a designation step made to rebuild leverage (RU).
         restraint: under ``conditional``, the share by which new arrests must fall while verified.
         verification_months: months over which the restraint is verified after a conditional deal.
         detection: monthly probability that the US detects a month of cheating on the restraint.
@@ -597,6 +602,8 @@ class USParams(CounterpartParams):
     designation_noise: float = p(
         0.25, unit="ratio", lo=1e-6, hi=100.0, source="assumption", plausible=(0.1, 0.5)
     )
+    # Designating to trade the listings away later is not free at home (assumption on the size).
+    designation_cost: float = p(5.0, unit="RU", lo=0.0, hi=1e5, source="assumption", plausible=(0.0, 20.0))
     # seed 000: relief "tied to verifiable steps such as ... an end to new politically motivated arrests".
     restraint: float = p(
         0.8,

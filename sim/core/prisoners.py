@@ -6,10 +6,10 @@ not to the size of the registry:
 * term completions come from buckets keyed by release-due month;
 * deaths and health deterioration are drawn by thinning (a binomial number of candidates, accepted if held);
 * held prisoners are counted per *class* (profile x the ties some counterpart values x health), the unit the
-  bargaining rule works on, and per class and due month (a histogram), so that the remaining sentence of the
-  prisoners of a class is known without a scan; both are kept up to date incrementally.
+  bargaining rule works on, kept up to date incrementally.
 
-Only selections (a deal, a pardon) scan the columns, and those happen in a minority of months.
+Only a bargaining round, a selection (a deal, a pardon) or the count by remaining sentence scan the columns,
+and those happen in a minority of months.
 
 A row is a *spell*: a person arrested again after a release gets a new row with the same ``person`` id, so
 nobody's spell ends twice and the stock is conserved (held = initial + arrested - released - served - died,
@@ -90,8 +90,7 @@ class Registry:
 
     Args:
         classes: the class map (which ties split classes).
-        base: month index the due-month histogram starts at (the run's start).
-        horizon: months the histogram covers beyond ``base``; later due months share its last column.
+        base: month index of the run's start.
         capacity: rows to allocate at first.
 
     Attributes:
@@ -102,7 +101,7 @@ class Registry:
         health.
         status: :class:`Status` code; dest: destination index after release (-1 while held).
         parole: released inside the country with the sentence intact; denationalised: expelled stateless.
-        class_counts: held prisoners per class; due_hist: held prisoners per class and due month.
+        class_counts: held prisoners per class.
     """
 
     _COLUMNS = {
@@ -120,18 +119,17 @@ class Registry:
         "denationalised": np.bool_,
     }
 
-    def __init__(self, classes: ClassMap, base: int, horizon: int, capacity: int = 1024) -> None:
+    def __init__(self, classes: ClassMap, base: int, capacity: int = 1024) -> None:
         self.classes = classes
         self.n = 0
         self.next_person = 0
         for name, dtype in self._COLUMNS.items():
             setattr(self, name, np.zeros(max(capacity, 16), dtype=dtype))
         self.class_counts = np.zeros(classes.n, dtype=np.int64)
+        self.version = 0  # changes whenever the class counts change
         self.base = int(base)
-        self.horizon = int(max(horizon, 2))
-        self.due_hist = np.zeros((classes.n, self.horizon), dtype=np.int64)
-        self.due_sum = np.zeros(classes.n, dtype=np.int64)  # sum of due months of the held, per class
         self._due: dict[int, list[int]] = {}
+        self._selectors: dict[tuple[int | None, int], np.ndarray] = {}
 
     # ------------------------------------------------------------------ building
     def _grow(self, need: int) -> None:
@@ -144,12 +142,6 @@ class Registry:
             arr = np.zeros(new_cap, dtype=old.dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
-
-    def _hist(self, idx: np.ndarray, sign: int) -> None:
-        due = self.due[idx]
-        col = np.clip(due - self.base, 0, self.horizon - 1)
-        np.add.at(self.due_hist, (self.cls[idx], col), sign)
-        np.add.at(self.due_sum, self.cls[idx], sign * due.astype(np.int64))
 
     def add(
         self,
@@ -189,7 +181,7 @@ class Registry:
         self.denationalised[sl] = False
         self.n += k
         self.class_counts += np.bincount(self.cls[sl], minlength=self.classes.n)
-        self._hist(idx, 1)
+        self.version += 1
         due = self.due[sl]
         buckets = self._due
         if k <= 256:  # a month's arrests: a plain loop is cheaper than grouping
@@ -213,47 +205,34 @@ class Registry:
         return self.status[: self.n] == Status.HELD
 
     def counts_by_bin(self, month: int) -> tuple[np.ndarray, np.ndarray]:
-        """Held prisoners per class and remaining-sentence bin, and their mean months left, at ``month``.
-
-        The first bins come from the due-month histogram (a slice of ``BIN_EDGES[-1]`` columns); the last
-        is the rest of the class, its mean months left from the per-class sum of due months.
+        """Held prisoners per class and remaining-sentence bin, and their mean months left, at ``month`` (a scan).
 
         Returns:
             (counts, months_left): arrays of shape (classes, bins); months left is the mean over the bin's
             prisoners (the bin's lower edge + 1 where empty).
         """
-        col = month - self.base
-        counts = np.zeros((self.classes.n, N_BINS), dtype=np.int64)
-        left = np.empty((self.classes.n, N_BINS))
-        lo, hi = col + 1, col + BIN_EDGES[-1] + 1
-        if hi > self.horizon or lo < 0:  # outside the histogram: fall back to one bin by class
-            counts[:, -1] = self.class_counts
-            left[:] = np.maximum((self.due_sum / np.maximum(self.class_counts, 1)) - month, 1.0)[:, None]
-            return counts, left
-        block = self.due_hist[:, lo:hi]
-        months = np.arange(1, hi - lo + 1, dtype=float)
-        sums = np.zeros(self.classes.n)
-        for b in range(N_BINS - 1):
-            a, z = BIN_EDGES[b], BIN_EDGES[b + 1]
-            part = block[:, a:z]
-            c = part.sum(axis=1)
-            counts[:, b] = c
-            s = part @ months[a:z]
-            sums += s
-            left[:, b] = np.where(c > 0, s / np.maximum(c, 1), a + 1)
-        rest = self.class_counts - counts[:, : N_BINS - 1].sum(axis=1)
-        counts[:, -1] = rest
-        total_left = self.due_sum - month * self.class_counts
-        left[:, -1] = np.where(rest > 0, (total_left - sums) / np.maximum(rest, 1), BIN_EDGES[-1] + 1)
-        return counts, left
+        n = self.n
+        held = np.flatnonzero(self.status[:n] == Status.HELD)
+        left = (self.due[held] - month).astype(np.int64)
+        b = np.searchsorted(np.asarray(BIN_EDGES[1:]), left, side="left")
+        cell = self.cls[held].astype(np.int64) * N_BINS + b
+        size = self.classes.n * N_BINS
+        counts = np.bincount(cell, minlength=size)
+        sums = np.bincount(cell, weights=left, minlength=size)
+        lower = np.tile(np.asarray(BIN_EDGES, float) + 1, self.classes.n)
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), lower)
+        return counts.reshape(-1, N_BINS), mean.reshape(-1, N_BINS)
 
     def count_held_where(self, profile: int | None = None, tie_mask: int = 0) -> int:
         """Held prisoners with a profile and/or any of the tie bits, from the class counts (no scan)."""
-        sel = np.ones(self.classes.n, dtype=bool)
-        if profile is not None:
-            sel &= self.classes.profile == profile
-        if tie_mask:
-            sel &= (self.classes.ties & tie_mask) != 0
+        sel = self._selectors.get((profile, tie_mask))
+        if sel is None:
+            sel = np.ones(self.classes.n, dtype=bool)
+            if profile is not None:
+                sel &= self.classes.profile == profile
+            if tie_mask:
+                sel &= (self.classes.ties & tie_mask) != 0
+            self._selectors[(profile, tie_mask)] = sel
         return int(self.class_counts @ sel)
 
     # ------------------------------------------------------------------ changes
@@ -269,24 +248,23 @@ class Registry:
         """End the held spells ``idx`` through ``status`` in ``month``."""
         if len(idx) == 0:
             return
-        self._hist(idx, -1)
         self.status[idx] = status
         self.release[idx] = month
         self.dest[idx] = dest
         self.parole[idx] = parole
         self.denationalised[idx] = denationalised
         self.class_counts -= np.bincount(self.cls[idx], minlength=self.classes.n)
+        self.version += 1
 
     def fall_ill(self, idx: np.ndarray) -> None:
         """Held prisoners ``idx`` (in good health) fall into poor health: they change class."""
         if len(idx) == 0:
             return
-        self._hist(idx, -1)
         self.class_counts -= np.bincount(self.cls[idx], minlength=self.classes.n)
         self.poor[idx] = True
         self.cls[idx] = self.classes.code(self.profile[idx], self.ties[idx], self.poor[idx])
         self.class_counts += np.bincount(self.cls[idx], minlength=self.classes.n)
-        self._hist(idx, 1)
+        self.version += 1
 
     def due_now(self, month: int) -> np.ndarray:
         """Held prisoners whose sentence ends in ``month`` (the bucket is consumed)."""
@@ -318,7 +296,7 @@ class Registry:
         if bin_ is not None and month is not None:
             left = self.due[: self.n] - month
             edges = [*BIN_EDGES, 10**9]
-            sel &= (left > edges[bin_]) & (left <= edges[bin_ + 1])
+            sel &= (left > edges[bin_]) & (left <= edges[bin_ + 1]) if bin_ > 0 else left <= edges[1]
         pool = np.flatnonzero(sel)
         if k >= len(pool):
             return pool

@@ -144,6 +144,7 @@ class Regime(mesa.Agent):
         """After a revocation (or a watch that passed without one), move the belief towards 1 (or 0)."""
         r = self.rp.revocation_learning
         self.revocation[name] = (1 - r) * self.revocation[name] + r * (1.0 if revoked else 0.0)
+        self.model.epoch += 1
 
     def update_need(self) -> None:
         """Need grows as wartime demand cools and with sanctions pressure relative to the start."""
