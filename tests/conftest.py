@@ -21,6 +21,7 @@ def baseline_run(belarus):
 
 
 def replicated(months: int = 36, replicates: int = 40, seed: int = 7, scenario: str = "baseline", **changes):
-    """Run a variant of a Belarus scenario, changes given as dotted names (``us__policy`` -> ``us.policy``)."""
+    """Run a variant of a Belarus scenario, changes given as dotted names (``us__policy`` ->
+    ``us.policy``)."""
     params = case_params("belarus", scenario, **changes)
     return run_replicates(params, months=months, replicates=replicates, seed=seed)

@@ -65,7 +65,7 @@ def test_sim_run_with_calibration_and_parameter_uncertainty(quick_fit, tmp_path)
         "replicates=6",
         "months=6",
         f"calibration={quick_fit}",
-        "us.relief_per_round=0.33",
+        "us.leverage_value=0.33",
         f"hydra.run.dir={fixed}",
     )
     assert r.returncode == 0, r.stderr[-2000:]
@@ -73,7 +73,7 @@ def test_sim_run_with_calibration_and_parameter_uncertainty(quick_fit, tmp_path)
     assert o["regime.arrests_ref"].nunique() == 1 and o["regime.arrests_ref"].iloc[0] == pytest.approx(
         cal["regime.arrests_ref"]
     )
-    assert (o["us.relief_per_round"] == 0.33).all()  # the command line wins over the calibration
+    assert (o["us.leverage_value"] == 0.33).all()  # the command line wins over the calibration
     r = sh(
         BIN / "sim-run",
         "replicates=6",

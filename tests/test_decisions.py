@@ -1,8 +1,10 @@
 """Each actor's decision moves the way its rule says (docs/ODD.md, section 7).
 
-Every test compares the same decision under two settings of what the rule looks at; each fails when the rule is
+Every test compares the same decision under two settings of what the rule looks at; each fails when the rule
+is
 switched off (checked by hand: removing the chip term from the arrest decision, the detection term from the
-compliance decision, the table choice, the arrest term of the EU index, the threshold dynamics of mobilisation).
+compliance decision, the table choice, the arrest term of the EU index, the threshold dynamics of
+mobilisation).
 """
 
 from __future__ import annotations

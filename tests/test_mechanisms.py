@@ -49,7 +49,9 @@ def test_december_2025_potash_relief_sold_while_transit_closed(transactional):
 
 def test_closed_transit_lowers_what_potash_relief_is_worth(belarus):
     closed = RepressionBargaining(belarus, months=1, rng=0)
-    opened = RepressionBargaining(belarus.replace(**{"lithuania.instruments.transit.level": 0.0}), months=1, rng=0)
+    opened = RepressionBargaining(
+        belarus.replace(**{"lithuania.instruments.transit.level": 0.0}), months=1, rng=0
+    )
     j = closed.counterparts["us"].inst.index("potash")
     assert closed.counterparts["us"].relief_values()[j] < opened.counterparts["us"].relief_values()[j]
 
@@ -61,7 +63,9 @@ def test_expelled_prisoners_leave_and_are_not_rearrested_at_home(belarus):
     assert deal.any() and (reg.dest[: reg.n][deal] > 0).all()  # every deal in Belarus expels (seeds)
     expelled_at = dict(zip(reg.person[: reg.n][deal].tolist(), reg.release[: reg.n][deal].tolist()))
     rearrested = reg.arrest[: reg.n] > m.t0
-    for person, month in zip(reg.person[: reg.n][rearrested].tolist(), reg.arrest[: reg.n][rearrested].tolist()):
+    for person, month in zip(
+        reg.person[: reg.n][rearrested].tolist(), reg.arrest[: reg.n][rearrested].tolist()
+    ):
         assert not (person in expelled_at and month >= expelled_at[person]), person
     assert m.out["rearrests"].sum() > 0  # people released inside the country were arrested again
 
@@ -76,8 +80,9 @@ def test_unconditional_payment_keeps_chips_valuable_and_arrests_higher(transacti
     # "repression itself becomes a bargaining tool" (seed 000): the regime keeps expecting to sell
     none = replicated(months=36, replicates=40, us__policy="maximum_pressure")
     later = slice(12, 36)
-    ok, diff, se = clearly_greater(per_replicate(transactional, "arrests", later),
-                                   per_replicate(none, "arrests", later))
+    ok, diff, se = clearly_greater(
+        per_replicate(transactional, "arrests", later), per_replicate(none, "arrests", later)
+    )
     assert ok, (diff, se)
     assert transactional.timeseries["chip_value"].mean() > none.timeseries["chip_value"].mean()
 
@@ -87,7 +92,10 @@ def test_the_reserve_is_kept_for_its_own_counterpart():
     # in a trade with their own counterpart: without those counterparts, the US buys them like anyone else
     with_them = replicated(months=36, replicates=30)
     without = replicated(
-        months=36, replicates=30, lithuania__present=False, poland__present=False,
+        months=36,
+        replicates=30,
+        lithuania__present=False,
+        poland__present=False,
         us__instruments__potash__complement="",
     )
 

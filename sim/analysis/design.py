@@ -18,7 +18,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.core.params import ScenarioParams, describe
+from sim.core.params import COUNTERPARTS, ScenarioParams, describe
 
 METHODS = ("none", "sobol", "morris")
 
@@ -34,16 +34,26 @@ class Factor:
     role: str
 
 
-def factors(include_levers: bool = False, only: list[str] | None = None) -> list[Factor]:
+def factors(
+    include_levers: bool = False, only: list[str] | None = None, params: ScenarioParams | None = None
+) -> list[Factor]:
     """The design's factors, from the schema's roles and plausible ranges.
 
     Args:
         include_levers: also vary the levers (policy choices), not only the uncertainties.
         only: restrict to these dotted names (each must have a plausible range).
+        params: the case's parameters; counterparts absent from the case and the case's own facts (its
+            instruments, tie shares, destinations) are left out. Default: the schema's defaults.
     """
-    rows = describe()
+    rows = describe(params)
+    absent = (
+        {name for name in COUNTERPARTS if not getattr(params, name).present} if params is not None else set()
+    )
     out = []
     for r in rows:
+        head = r["name"].split(".")[0]
+        if head in absent or any(k in r["name"] for k in (".instruments.", ".tie_shares.", ".destinations.")):
+            continue
         if r["plausible"] is None or r["choices"] is not None or isinstance(r["default"], (bool, str)):
             continue
         if r["role"] == "lever" and not include_levers:

@@ -214,7 +214,7 @@ def _points(rc: RunConfig, explicit: set[str]) -> tuple[list[tuple[int, object]]
     d = rc.design
     if d.method == "none":
         return [(-1, per_rep)], None, uncertainty
-    fs = design.factors(d.include_levers, list(d.factors) or None)
+    fs = design.factors(d.include_levers, list(d.factors) or None, base)
     x = design.sample(d.method, fs, d.samples, d.seed, d.levels)
     idx = design.chunk_points(len(x), d.chunks, d.chunk)
     info = {
