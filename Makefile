@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3 python; do \
   "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: demo test lint venv browser bench bench-sweep clean-venv
+.PHONY: demo test lint venv browser bench bench-sweep morris clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (tried python3.13, python3.12, pyenv versions, python3)"; exit 1; fi
@@ -44,6 +44,17 @@ bench: venv
 
 bench-sweep: venv
 	$(BIN)/python benchmarks/bench_sweep.py
+
+# The Morris screening kept in docs/morris.md: every actor has a parameter that matters (about 2 minutes).
+MORRIS_DIR := results/sensitivity/morris-docs
+morris: venv
+	rm -rf $(MORRIS_DIR)
+	$(BIN)/sim-run sweep=morris hydra.sweep.dir=$(MORRIS_DIR)
+	$(BIN)/sim-report $(MORRIS_DIR)
+	rm -rf docs/morris && mkdir -p docs/morris && cp -r $(MORRIS_DIR)/figures docs/morris/
+	{ echo "<!-- Made by \`make morris\` (sim-run sweep=morris, then sim-report); do not edit by hand. -->"; \
+	  echo; sed 's|(figures/|(morris/figures/|g' $(MORRIS_DIR)/sweep.md; } > docs/morris.md
+	@echo "docs/morris.md"
 
 clean-venv:
 	rm -rf $(VENV)

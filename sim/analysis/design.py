@@ -159,3 +159,35 @@ def morris_indices(
             "mu": res["mu"],
         }
     )
+
+
+def actor_screening(indices: dict[str, pd.DataFrame], threshold: float = 0.05) -> pd.DataFrame:
+    """For each actor (the first part of a factor's dotted name), its most influential factor in a Morris
+    screening: the largest ``mu*`` as a share of the largest ``mu*`` of any factor on the same outcome.
+
+    Args:
+        indices: Morris indices per outcome (:func:`morris_indices`).
+        threshold: the share above which an effect counts as non-negligible.
+
+    Returns:
+        One row per actor: actor, factor, outcome, share, and whether the share clears ``threshold``.
+    """
+    rows = []
+    for outcome, idx in indices.items():
+        top = float(idx["mu_star"].max())
+        if not np.isfinite(top) or top <= 0:
+            continue
+        for r in idx.itertuples():
+            rows.append(
+                {
+                    "actor": r.factor.split(".")[0],
+                    "factor": r.factor,
+                    "outcome": outcome,
+                    "share": float(r.mu_star) / top,
+                }
+            )
+    table = pd.DataFrame(rows, columns=["actor", "factor", "outcome", "share"])
+    if table.empty:
+        return table.assign(matters=pd.Series(dtype=bool))
+    best = table.loc[table.groupby("actor")["share"].idxmax()].sort_values("share", ascending=False)
+    return best.assign(matters=best["share"] >= threshold).reset_index(drop=True)

@@ -148,6 +148,17 @@ def read_run(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return ts, deals, summary
 
 
+def read_outcomes(path: Path) -> pd.DataFrame | None:
+    """A run folder's ``outcomes.parquet`` (one row per replicate: outcomes and the parameters used), or None."""
+    f = Path(path) / "outcomes.parquet"
+    if not f.is_file():
+        return None
+    try:
+        return pd.read_parquet(f)
+    except Exception:  # noqa: BLE001 - an unreadable optional table is reported as absent
+        return None
+
+
 def read_decisions(path: Path) -> pd.DataFrame | None:
     """A run folder's ``decisions.parquet``, or None when it has none or it cannot be read."""
     f = Path(path) / "decisions.parquet"

@@ -12,9 +12,18 @@ import pandas as pd
 from sim.core.metrics import HEADLINES, outcomes, summarise
 from sim.core.params import describe
 from sim.store.sources import SeedsError, load_figures
-from sim.store.tables import find_runs, read_config, read_decisions, read_run, write_text
+from sim.store.tables import (
+    find_runs,
+    read_config,
+    read_decisions,
+    read_outcomes,
+    read_run,
+    write_json,
+    write_text,
+)
 
 from . import plotting
+from .comparison_report import compare_runs, comparison_lines
 from .decisions_report import constant_note, decision_story
 
 FIGURES = {
@@ -284,6 +293,9 @@ def build_comparison(multirun_dir: Path) -> Path:
     ):
         lines += [f"![{cap}](figures/{name})", "", f"*{cap}, by scenario: median and 90 % band.*", ""]
     lines += ["Each run's own report is `report.md` in its folder.", ""]
+    result = compare_runs({k: read_outcomes(multirun_dir / folders[k]) for k in folders}, tables)
+    write_json(multirun_dir / "comparison.json", result)
+    lines[4:4] = comparison_lines(result)
     path = multirun_dir / "comparison.md"
     write_text(path, "\n".join(lines))
     return path

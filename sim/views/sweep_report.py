@@ -27,6 +27,7 @@ from sim.store.tables import RunFolderError, job_status, read_summary, read_swee
 
 from . import plotting
 from .report import band, build_comparison, fmt
+from .screening import actor_lines
 
 KEY_OUTCOMES = ("final_stock", "total_arrests", "released_deal", "revolving_door_ratio")
 PARAM_NAMES = {r["name"] for r in describe()} | {"scenario", "start"}
@@ -100,7 +101,7 @@ def best_and_worst(df: pd.DataFrame, params: list[str]) -> list[tuple[str, str, 
 
 
 def design_indices(
-    root: Path, df: pd.DataFrame, jobs: list[str]
+    root: Path, df: pd.DataFrame, jobs: list[str], outcomes=KEY_OUTCOMES
 ) -> tuple[str, dict, dict[str, pd.DataFrame], str]:
     """Sensitivity indices of a design sweep: (method, design info, indices per outcome, note)."""
     info = read_summary(Path(root) / jobs[0])["design"]
@@ -109,7 +110,8 @@ def design_indices(
         design.Factor(n, lo, hi, integer, "")
         for n, (lo, hi), integer in zip(prob["names"], prob["bounds"], info["integer"])
     ]
-    means = df.groupby("point")[list(KEY_OUTCOMES)].mean().sort_index()
+    outcomes = [o for o in outcomes if o in df.columns]
+    means = df.groupby("point")[outcomes].mean().sort_index()
     have, need = len(means), info["n_points"]
     if have < need:
         return (
@@ -119,8 +121,10 @@ def design_indices(
             f"{need - have} of {need} design points are missing: indices need them all.",
         )
     out = {}
-    for o in KEY_OUTCOMES:
+    for o in outcomes:
         y = means[o].to_numpy(dtype=float)
+        if not np.isfinite(y).any():
+            continue
         if not np.all(np.isfinite(y)):  # e.g. a ratio with no release: fill with the mean, and say so
             y = np.where(np.isfinite(y), y, np.nanmean(y[np.isfinite(y)]))
         if info["method"] == "sobol":
@@ -313,6 +317,10 @@ def build_sweep_report(
     factors_for_prim = params
     if is_design:
         method, info, indices, note = design_indices(root, df, list(complete["job"]))
+        if method == "morris" and not note:
+            every = [h.name for h in HEADLINES if h.name != "initial_stock"]
+            _, _, all_indices, _ = design_indices(root, df, list(complete["job"]), every)
+            lines += actor_lines(design.actor_screening(all_indices), _UNITS)
         factors_for_prim = info["problem"]["names"]
         lines += [
             f"## Sensitivity: {'Sobol indices' if method == 'sobol' else 'Morris screening'}",
