@@ -398,7 +398,7 @@ class UnitedStates(Counterpart):
             z = (ratio - p.designation_threshold) / p.designation_noise
             total += v * norm_pdf(z) / (p.designation_noise * p.pause_window * self.reference)
         for month, lifted, expected, critical in self.watch:
-            seen = float(m.arrests_history[month + 1 - m.t0 : m.t - m.t0].sum())
+            seen = m.arrests_between(month + 1, m.t - 1)
             left = max(p.snapback_window - (m.t - month - 1), 1)
             mean = expected / p.snapback_window * (left - 1)
             r = m.params.regime.arrest_dispersion * max(left - 1, 1)
@@ -500,9 +500,8 @@ class UnitedStates(Counterpart):
     def start_watch(self, lifted: np.ndarray) -> None:
         """After a deal under snapback: watch the next ``snapback_window`` months of arrests."""
         m, p = self.model, self.p
-        lo = max(0, m.t - m.t0 - 6)
-        hist = m.arrests_history[lo : m.t - m.t0]
-        rate = float(hist.mean()) if len(hist) else m.regime.arrest_rate
+        total, n = m.window("arrests", 6)
+        rate = total / n if n else m.regime.arrest_rate
         expected = max(rate, 1e-6) * p.snapback_window
         r = m.params.regime.arrest_dispersion * p.snapback_window
         critical = int(stats.nbinom.isf(p.snapback_alpha, r, r / (r + expected))) + 1
@@ -517,7 +516,7 @@ class UnitedStates(Counterpart):
             if m.t - month <= p.snapback_window:
                 keep.append((month, lifted, expected, critical))
                 continue
-            seen = float(m.arrests_history[month + 1 - m.t0 : month + 1 + p.snapback_window - m.t0].sum())
+            seen = m.arrests_between(month + 1, month + p.snapback_window)
             if seen >= critical:
                 self.reimpose(lifted)
                 m.snapback_deal(self.name, month)

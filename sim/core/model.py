@@ -72,9 +72,12 @@ class RepressionBargaining(mesa.Model):
         rng=None,
         events: Iterable[Any] = (),
         replay_until: str | None = None,
+        state: dict | None = None,
     ) -> None:
         super().__init__(rng=rng)
         self.params = p = params if params is not None else ScenarioParams()
+        if state is not None and state["month"] != p.start:
+            raise ValueError(f"state: saved for {state['month']}, but the run starts in {p.start}")
         self.months = int(months)
         self.t0 = month_index(p.start)
         self.t = self.t0
@@ -89,16 +92,21 @@ class RepressionBargaining(mesa.Model):
         for c in present.values():
             valued |= self.tie_bit(c.tie)
         self.classes = ClassMap(valued)
-        capacity = int(p.population.initial_stock * 1.2 + p.regime.arrests_ref * 2 * self.months + 64)
+        stock = len(state["registry"]["arrest"]) if state is not None else p.population.initial_stock
+        capacity = int(stock * 1.2 + p.regime.arrests_ref * 2 * self.months + 64)
         self.registry = Registry(self.classes, self.t0, capacity)
         self.tie_shares = np.array([p.population.tie_shares.get(t, 0.0) for t in self.tie_names])
-        synthesise_stock(self.rng, p.population, self.tie_shares, self.t0, self.registry)
+        if state is None:
+            synthesise_stock(self.rng, p.population, self.tie_shares, self.t0, self.registry)
+        else:
+            self._restore_registry(state)
         self.dest_names = list(p.case.destinations)
 
         self.russia_support = p.russia.support
         self._new_month()
         self.epoch = 0  # bumped whenever an instrument or a belief that relief values depend on changes
         self._cum = {"arrests": [0.0], "releases": [0.0], "incidents": [0.0]}
+        self._first = self.t0  # month of the first entry after 0 in the cumulative histories
         self.counterparts: dict[str, Counterpart] = {}
         self.regime = None  # counterparts read the regime's beliefs; it is built right after them
         for name in COUNTERPARTS:
@@ -106,10 +114,13 @@ class RepressionBargaining(mesa.Model):
                 self.counterparts[name] = KINDS[name](self, name, present[name])
         self.regime = Regime(self)
         self.opposition = Opposition(self)
+        if state is not None:
+            self._restore_actors(state)
         self.regime.arrest_rate = self.regime.decide_arrests()
         for c in self.counterparts.values():
-            c.reference = max(self.regime.arrest_rate, 1e-6)
-        self.pressure0 = self.pressure()
+            if state is None or c.reference <= 0:
+                c.reference = max(self.regime.arrest_rate, 1e-6)
+        self.pressure0 = self.pressure() if state is None else float(state["regime"]["pressure0"])
         self.initial_held = self.registry.held
 
         self.outputs = (
@@ -117,9 +128,6 @@ class RepressionBargaining(mesa.Model):
             *(f"level_{n}_{i}" for n, c in self.counterparts.items() for i in c.inst),
         )
         self.out = {name: np.zeros(self.months) for name in self.outputs}
-        self.arrests_history = np.zeros(self.months)
-        self.releases_history = np.zeros(self.months)
-        self.incidents_history = np.zeros(self.months)
         self.deals: list[dict] = []
         self.decisions: list[tuple] = []
         self.recorded = 0
@@ -148,6 +156,13 @@ class RepressionBargaining(mesa.Model):
         """Sanctions pressure on the regime: the mean of the counterparts' value-weighted shares in force."""
         vals = [c.pressure() for c in self.counterparts.values() if len(c.level) and c.name in ("us", "eu")]
         return float(np.mean(vals)) if vals else 0.0
+
+    def arrests_between(self, first: int, last: int) -> float:
+        """Arrests recorded from month ``first`` to month ``last`` (indices, inclusive; clipped to the record)."""
+        cum = self._cum["arrests"]
+        lo = min(max(first - self._first, 0), len(cum) - 1)
+        hi = min(max(last - self._first + 1, 0), len(cum) - 1)
+        return cum[hi] - cum[lo] if hi > lo else 0.0
 
     def window(self, series: str, months: int) -> tuple[float, int]:
         """Sum of a recorded monthly series over the last ``months`` months, and how many months that is."""
@@ -212,9 +227,10 @@ class RepressionBargaining(mesa.Model):
 
         self._apply_events()
         self.regime.update_need()
-        self.russia_support = float(
-            np.clip(self.params.russia.support + self.params.russia.support_trend * (t - self.t0), 0.0, 1.0)
-        )
+        if t > self.t0:  # Russia's support drifts a month at a time (so a saved state carries it on)
+            self.russia_support = float(
+                np.clip(self.russia_support + self.params.russia.support_trend, 0.0, 1.0)
+            )
 
         served = reg.due_now(t)
         reg.remove(served, Status.SERVED, t, dest=0)
@@ -239,10 +255,7 @@ class RepressionBargaining(mesa.Model):
         us = self.counterparts.get("us")
         if us is not None:
             us.detect()
-        self.arrests_history[t - self.t0] = arrests
         released = self.month_pardoned + self.month_deal + len(served)
-        self.releases_history[t - self.t0] = released
-        self.incidents_history[t - self.t0] = self.month_incidents
         for name, x in (("arrests", arrests), ("releases", released), ("incidents", self.month_incidents)):
             self._cum[name].append(self._cum[name][-1] + x)
         for c in self.counterparts.values():
@@ -540,6 +553,130 @@ class RepressionBargaining(mesa.Model):
         if not hasattr(self, "_monthly_decision"):
             self._monthly_decision = np.zeros((self.months, 4))
         return self._monthly_decision
+
+    # ---------------------------------------------------------------- state hand-off
+    #: Registry columns saved in a state (the prisoners held, and the people released inside the country in
+    #: the last two years, who can be arrested again).
+    STATE_COLUMNS = (
+        "person",
+        "arrest",
+        "due",
+        "release",
+        "profile",
+        "ties",
+        "poor",
+        "status",
+        "dest",
+        "parole",
+    )
+
+    def snapshot(self) -> dict:
+        """The model's state at the end of the last recorded month, to start another run from the next month.
+
+        Plain mappings and numpy arrays (no objects): the registry's held prisoners (and those released inside
+        the country in the last 24 months), the regime's beliefs, every counterpart's instruments and memory,
+        the opposition, Russia's support and the arrest, release and incident histories.
+        """
+        reg = self.registry
+        n = reg.n
+        held = reg.status[:n] == Status.HELD
+        recent = (
+            (reg.status[:n] != Status.HELD)
+            & (reg.status[:n] != Status.DIED)
+            & (reg.dest[:n] == 0)
+            & (reg.release[:n] >= self.t - 24)
+        )
+        keep = np.flatnonzero(held | recent)
+        rg, op = self.regime, self.opposition
+        return {
+            "month": month_text(self.t),
+            "registry": {c: getattr(reg, c)[keep].copy() for c in self.STATE_COLUMNS},
+            "next_person": int(reg.next_person),
+            "regime": {
+                "price": dict(rg.price), "round_belief": dict(rg.round_belief), "revocation": dict(rg.revocation),
+                "crackdown": rg.crackdown, "crackdown_decay": self._crackdown_decay,
+                "need_drift": rg.need_drift, "pressure0": self.pressure0,
+            },
+            "counterparts": {
+                name: {
+                    "instruments": list(c.inst), "level": c.level.tolist(), "revoked": c.revoked.tolist(),
+                    "engaged": bool(c.engaged), "suspended_until": int(c.suspended_until),
+                    "deal_values": list(c.deal_values), "paid": [list(x) for x in c.paid],
+                    "reference": float(c.reference), "dealt": bool(c.dealt),
+                    "next_designation": int(getattr(c, "next_designation", 0)),
+                }
+                for name, c in self.counterparts.items()
+            },
+            "opposition": {"mobilisation": op.mobilisation, "exiles": op.exiles, "centres": list(op.centres)},
+            "russia_support": self.russia_support,
+            "history": {"first": int(self._first), **{k: list(v) for k, v in self._cum.items()}},
+        }  # fmt: skip
+
+    def _restore_registry(self, state: dict) -> None:
+        reg, cols = self.registry, state["registry"]
+        k = len(cols["arrest"])
+        if k == 0:
+            return
+        held = np.asarray(cols["status"]) == Status.HELD
+        profile = np.asarray(cols["profile"], dtype=np.int8)
+        ties = np.asarray(cols["ties"], dtype=np.int16)
+        arrest = np.asarray(cols["arrest"], dtype=np.int32)
+        due = np.asarray(cols["due"], dtype=np.int32)
+        reg.add(
+            arrest,
+            due - arrest,
+            profile,
+            ties,
+            np.asarray(cols["poor"], dtype=bool),
+            person=np.asarray(cols["person"], dtype=np.int64),
+        )
+        reg.next_person = max(reg.next_person, int(state["next_person"]))
+        gone = np.flatnonzero(~held)  # released inside the country: kept as ended spells
+        if len(gone):
+            reg.remove(gone, Status.PARDON, 0)
+            reg.status[gone] = np.asarray(cols["status"])[gone]
+            reg.release[gone] = np.asarray(cols["release"])[gone]
+            reg.dest[gone] = np.asarray(cols["dest"])[gone]
+            reg.parole[gone] = np.asarray(cols["parole"], dtype=bool)[gone]
+
+    def _restore_actors(self, state: dict) -> None:
+        rg = self.regime
+        for key in ("price", "round_belief", "revocation"):
+            getattr(rg, key).update(
+                {k: float(v) for k, v in state["regime"][key].items() if k in self.counterparts}
+            )
+        rg.crackdown = float(state["regime"]["crackdown"])
+        rg.need_drift = float(state["regime"]["need_drift"])
+        self._crackdown_decay = float(state["regime"]["crackdown_decay"])
+        for name, cs in state["counterparts"].items():
+            c = self.counterparts.get(name)
+            if c is None:
+                continue
+            if list(cs["instruments"]) != c.inst:
+                raise ValueError(
+                    f"state: {name}'s instruments {cs['instruments']} differ from the case's {c.inst}"
+                )
+            c.set_levels(np.asarray(cs["level"], dtype=float))
+            c.revoked = np.asarray(cs["revoked"], dtype=float)
+            c.engaged, c.suspended_until, c.dealt = (
+                bool(cs["engaged"]),
+                int(cs["suspended_until"]),
+                bool(cs["dealt"]),
+            )
+            c.deal_values, c.paid = list(cs["deal_values"]), [tuple(x) for x in cs["paid"]]
+            c.reference = float(cs["reference"])
+            if hasattr(c, "next_designation"):
+                c.next_designation = int(cs["next_designation"])
+        op = self.opposition
+        op.mobilisation = op.perceived = float(state["opposition"]["mobilisation"])
+        op.exiles = float(state["opposition"]["exiles"])
+        op.centres = [float(x) for x in state["opposition"]["centres"]]
+        op._update_fragmentation()
+        self.russia_support = float(state["russia_support"])
+        hist = state["history"]
+        self._first = int(hist["first"])
+        self._cum = {k: [float(x) for x in hist[k]] for k in ("arrests", "releases", "incidents")}
+        self.epoch += 1
 
     def run(self) -> RepressionBargaining:
         """Step through all months."""

@@ -53,6 +53,7 @@ class Regime(mesa.Agent):
         }
         self.revocation = dict.fromkeys(names, rp.revocation_prior)
         self.need = rp.need_initial
+        self.need_drift = 0.0  # accumulated rise of need as wartime demand cools (need_growth a month)
         self.clause: dict | None = None
         self.cheating = False
         self.crackdown = 1.0
@@ -149,9 +150,9 @@ class Regime(mesa.Agent):
     def update_need(self) -> None:
         """Need grows as wartime demand cools and with sanctions pressure relative to the start."""
         m, rp = self.model, self.rp
-        self.need = (
-            rp.need_initial + rp.need_growth * (m.t - m.t0) + rp.need_sanctions * (m.pressure() - m.pressure0)
-        )
+        if m.t > m.t0:
+            self.need_drift += rp.need_growth
+        self.need = rp.need_initial + self.need_drift + rp.need_sanctions * (m.pressure() - m.pressure0)
 
     # ---------------------------------------------------------------- decisions
     def _cost(self, lam: np.ndarray | float) -> np.ndarray:
