@@ -17,8 +17,8 @@ import statistics
 import time
 
 from sim.core.params import ScenarioParams
-from sim.store.cases import case_params
 from sim.core.run import run_model
+from sim.store.cases import case_params
 
 
 def median_time(params: ScenarioParams, months: int, repeats: int) -> float:

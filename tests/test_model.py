@@ -116,11 +116,17 @@ def test_a_saved_state_restores_the_registry_and_the_actors(belarus):
     assert n.regime.price == m.regime.price and n.regime.round_belief == m.regime.round_belief
     for name, c in m.counterparts.items():
         assert np.allclose(n.counterparts[name].level, c.level) and n.counterparts[name].paid == c.paid
-    assert n.opposition.mobilisation == m.opposition.mobilisation and n.opposition.centres == m.opposition.centres
+    assert (
+        n.opposition.mobilisation == m.opposition.mobilisation
+        and n.opposition.centres == m.opposition.centres
+    )
     assert n.window("arrests", 12) == m.window("arrests", 12)  # the pause rule sees the same recent past
     n.run()
     assert n.out["prisoners_held"][0] == m.registry.held + n.out["arrests"][0] - (
-        n.out["released_deal"][0] + n.out["released_pardon"][0] + n.out["released_served"][0] + n.out["died"][0]
+        n.out["released_deal"][0]
+        + n.out["released_pardon"][0]
+        + n.out["released_served"][0]
+        + n.out["died"][0]
     )
     with pytest.raises(ValueError, match="state: saved for"):
         RepressionBargaining(belarus, months=6, rng=4, state=state)

@@ -177,9 +177,9 @@ class Counterpart(mesa.Agent):
     # ---------------------------------------------------------------- bargaining
     def solve(self, fixed_cost: float = 0.0, grand_share: float | None = None) -> tuple[bg.Deal, dict]:
         """A round now: the Nash bargaining solution over every class and remaining-sentence bin of the
-        prisoners and the relief it holds, with its cost of relief raised by the value of keeping it as leverage
-        (:meth:`leverage_shadow`): how much relief it puts on the table is the relief of that solution. A grand
-        bargain offers ``grand_share`` of everything it holds, take it or leave it.
+        prisoners and the relief it holds, with its cost of relief raised by the value of keeping it as
+        leverage (:meth:`leverage_shadow`): how much relief it puts on the table is the relief of that
+        solution. A grand bargain offers ``grand_share`` of everything it holds, take it or leave it.
 
         Returns:
             The deal over the non-empty cells, and what the round needs to be carried out (cells, frontier).
@@ -304,13 +304,13 @@ class Counterpart(mesa.Agent):
             value,
             "round_cost",
             cost,
-            f"offers relief costing it {deal.relief_cost:.1f} RU (keeping it is worth +{100 * info['mu']:.0f} %) "
-            f"for {deal.released} releases",
+            f"offers relief costing it {deal.relief_cost:.1f} RU (keeping it is worth "
+            f"+{100 * info['mu']:.0f} %) for {deal.released} releases",
         )
         return m.carry_out(self, deal, info, clause=clause)
 
     def set_levels(self, levels: np.ndarray) -> None:
-        """Set the levels of all its instruments (every change goes through here, so cached values refresh)."""
+        """Set the levels of all its instruments (every change goes through here: cached values refresh)."""
         self.level = np.asarray(levels, dtype=float).copy()
         self.model.epoch += 1
 
@@ -446,11 +446,12 @@ class UnitedStates(Counterpart):
     def designate(self) -> None:
         """Add designations, for one of two reasons (each at most once per ``designation_cooldown``):
 
-        * an arrest spike (at most once per cooldown): with probability ``Phi((r - threshold) / noise)``, ``r``
-          the arrest ratio over the window (punishment that also rebuilds leverage);
-        * leverage to trade (not under maximum pressure; a step a month at most): when the relief it still holds is worth less to the
-          regime than one average deal of its, and a designation step would buy releases worth more to it than
-          it costs: ``w x (step x V) / p > (1 + mu) x step x C + designation_cost`` (``V``, ``C`` the designation
+        * an arrest spike (at most once per cooldown): with probability ``Phi((r - threshold) / noise)``,
+          ``r`` the arrest ratio over the window (punishment that also rebuilds leverage);
+        * leverage to trade (not under maximum pressure; a step a month at most): when the relief it still
+          holds is worth less to the regime than one average deal of its, and a designation step would buy
+          releases worth more to it than it costs: ``w x (step x V) / p > (1 + mu) x step x C +
+          designation_cost`` (``V``, ``C`` the designation
           instrument's value to the regime and cost to the US, ``p`` the going price).
         """
         p, m = self.p, self.model
@@ -477,7 +478,8 @@ class UnitedStates(Counterpart):
             costs = (1.0 + self.leverage_shadow()) * step * self.cost[j] + p.designation_cost
             if buys <= costs:
                 return
-            # the more a step is worth to it than it costs, the more it designates (up to the whole instrument)
+            # the more a step is worth to it than it costs, the more it designates (up to the whole
+            # instrument)
             step = min(1.0 - self.level[j], step * buys / costs)
             why = ("releases_it_buys", buys, "its_cost", costs, "rebuilding leverage to trade")
         else:

@@ -158,7 +158,8 @@ class RepressionBargaining(mesa.Model):
         return float(np.mean(vals)) if vals else 0.0
 
     def arrests_between(self, first: int, last: int) -> float:
-        """Arrests recorded from month ``first`` to month ``last`` (indices, inclusive; clipped to the record)."""
+        """Arrests recorded from month ``first`` to month ``last`` (indices, inclusive; clipped to the
+        record)."""
         cum = self._cum["arrests"]
         lo = min(max(first - self._first, 0), len(cum) - 1)
         hi = min(max(last - self._first + 1, 0), len(cum) - 1)
@@ -593,7 +594,8 @@ class RepressionBargaining(mesa.Model):
             "registry": {c: getattr(reg, c)[keep].copy() for c in self.STATE_COLUMNS},
             "next_person": int(reg.next_person),
             "regime": {
-                "price": dict(rg.price), "round_belief": dict(rg.round_belief), "revocation": dict(rg.revocation),
+                "price": dict(rg.price), "round_belief": dict(rg.round_belief),
+                "revocation": dict(rg.revocation),
                 "crackdown": rg.crackdown, "crackdown_decay": self._crackdown_decay,
                 "need_drift": rg.need_drift, "pressure0": self.pressure0,
             },

@@ -482,7 +482,8 @@ class CounterpartParams:
     engaged: bool = p(False, unit="bool", source="case file")
     engagement_from: str | None = p(None, unit="YYYY-MM or null", source="case file")
     round_cost: float = p(5.0, unit="RU", lo=0.0, hi=1e5, source="assumption", plausible=(0.0, 20.0))
-    # "baby steps" (seed 004): relief kept is worth what it would buy in later rounds, discounted by the chance
+    # "baby steps" (seed 004): relief kept is worth what it would buy in later rounds, discounted by the
+    # chance
     # and the delay of those rounds (assumption on the discount).
     leverage_value: float = p(
         0.3, unit="share", lo=0.0, hi=10.0, source="assumption (seed 004)", plausible=(0.1, 0.6)
@@ -960,7 +961,8 @@ def _copy_path(obj: Any, parts: list[str], key: str) -> Any:
 
 
 def with_changes(params: ScenarioParams, changes: dict[str, Any]) -> ScenarioParams:
-    """Return a checked copy of ``params`` with dotted-name changes applied (into nested dataclasses and dicts).
+    """Return a checked copy of ``params`` with dotted-name changes applied (into nested dataclasses and
+    dicts).
 
     A dict entry that does not exist yet is created when the value is a plain number (e.g. a tie share); a
     nested mapping given as a value updates the fields of an existing entry.

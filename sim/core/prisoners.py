@@ -205,7 +205,8 @@ class Registry:
         return self.status[: self.n] == Status.HELD
 
     def counts_by_bin(self, month: int) -> tuple[np.ndarray, np.ndarray]:
-        """Held prisoners per class and remaining-sentence bin, and their mean months left, at ``month`` (a scan).
+        """Held prisoners per class and remaining-sentence bin, and their mean months left, at ``month`` (a
+        scan).
 
         Returns:
             (counts, months_left): arrays of shape (classes, bins); months left is the mean over the bin's

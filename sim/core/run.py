@@ -20,7 +20,8 @@ from .params import ScenarioParams
 
 DEAL_COLUMNS = [
     "scenario", "replicate", "seed", "month", "counterpart", "policy", "replayed", "released",
-    "released_high_profile", "released_notable", "released_tied", "released_other_ties", "expelled", "expelled_high_profile",
+    "released_high_profile", "released_notable", "released_tied", "released_other_ties", "expelled",
+    "expelled_high_profile",
     "denationalised", "paroled", "relief", "relief_cost", "price_per_prisoner", "instruments_lifted",
     "restraint_clause", "snapped_back", "gain_regime", "gain_counterpart",
 ]  # fmt: skip

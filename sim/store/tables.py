@@ -149,7 +149,8 @@ def read_run(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 
 def read_outcomes(path: Path) -> pd.DataFrame | None:
-    """A run folder's ``outcomes.parquet`` (one row per replicate: outcomes and the parameters used), or None."""
+    """A run folder's ``outcomes.parquet`` (one row per replicate: outcomes and the parameters used), or
+    None."""
     f = Path(path) / "outcomes.parquet"
     if not f.is_file():
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.analysis.comparison import DIRECTED, flips, pairwise, varying_parameters
+from sim.analysis.comparison import flips, pairwise, varying_parameters
 from sim.core.metrics import HEADLINES, outcomes
 from sim.core.params import describe
 
@@ -60,7 +60,8 @@ def _sentence(row: dict) -> str:
         else "neither is clearly better"
     )
     return (
-        f"- **{h.label}**: in {100 * p:.0f} % of {row['n']} paired replicates `{row['a']}` gives {more} {word} "
+        f"- **{h.label}**: in {100 * p:.0f} % of {row['n']} paired replicates `{row['a']}` gives "
+        f"{more} {word} "
         f"than `{row['b']}` (median difference {row['median_difference']:+,.1f} {h.unit}): {verdict}."
     )
 
@@ -93,7 +94,8 @@ def comparison_lines(result: dict) -> list[str]:
         if f["box"]:
             box = "; ".join(f"`{b['parameter']}` in [{b['low']:.3g}, {b['high']:.3g}]" for b in f["box"])
             lines.append(
-                f"- `{f['a']}` vs `{f['b']}` on {_LABELS[f['outcome']].label}: A wins in {100 * f['base_rate']:.0f} % "
+                f"- `{f['a']}` vs `{f['b']}` on {_LABELS[f['outcome']].label}: A wins in "
+                f"{100 * f['base_rate']:.0f} % "
                 f"overall and in {100 * f['density']:.0f} % of the replicates where {box} (covering "
                 f"{100 * f['coverage']:.0f} % of A's wins)."
             )
@@ -116,13 +118,17 @@ def _conditional_note(result: dict) -> list[str]:
     p = r["p_a_better"] if r["a"] == "us_conditional" else 1.0 - (r["p_a_better"] or 0.0)
     if p >= 0.6:
         return [
-            f"**Conditional relief beats transactional relief** on the final stock in {100 * p:.0f} % of paired "
-            "replicates: the regime mostly complies with the restraint clause because cheating risks the relief "
+            f"**Conditional relief beats transactional relief** on the final stock in {100 * p:.0f} % of "
+            f"paired "
+            "replicates: the regime mostly complies with the restraint clause because cheating risks the "
+            "relief "
             "and the rounds it would lose (see each run's report, *Why*)."
         ]
     return [
         f"**Conditional relief does not clearly beat transactional relief**: it ends with fewer prisoners in "
-        f"only {100 * p:.0f} % of paired replicates. Look at the compliance and round decisions in each run's "
-        "report (*Why*): the clause is only worth what the regime expects to lose by cheating, and rounds wait "
+        f"only {100 * p:.0f} % of paired replicates. Look at the compliance and round decisions in each "
+        f"run's "
+        "report (*Why*): the clause is only worth what the regime expects to lose by cheating, and rounds "
+        "wait "
         "for verification, so fewer deals happen."
     ]

@@ -12,7 +12,8 @@ def actor_lines(table: pd.DataFrame, units: dict) -> list[str]:
         "### Every actor matters",
         "",
         "For each actor, its most influential parameter in this screening: the largest `mu*` it has on any "
-        "headline outcome, as a share of the largest `mu*` of any parameter on that outcome. An effect counts "
+        "headline outcome, as a share of the largest `mu*` of any parameter on that outcome. An effect "
+        "counts "
         "as non-negligible above 5 %.",
         "",
         "| actor | parameter | outcome | share of the largest effect | non-negligible |",
@@ -21,7 +22,8 @@ def actor_lines(table: pd.DataFrame, units: dict) -> list[str]:
     for r in table.itertuples():
         label = units[r.outcome].label if r.outcome in units else r.outcome
         lines.append(
-            f"| {r.actor} | `{r.factor}` | {label} | {100 * r.share:.0f} % | {'yes' if r.matters else '**no**'} |"
+            f"| {r.actor} | `{r.factor}` | {label} | {100 * r.share:.0f} % | "
+            f"{'yes' if r.matters else '**no**'} |"
         )
     missing = table[~table["matters"]]["actor"].tolist() if len(table) else []
     lines += [
