@@ -444,7 +444,7 @@ class UnitedStates(Counterpart):
         return self.round()
 
     def designate(self) -> None:
-        """Add designations, for one of two reasons (each at most once per ``designation_cooldown``):
+        """Add designations, for one of two reasons:
 
         * an arrest spike (at most once per cooldown): with probability ``Phi((r - threshold) / noise)``,
           ``r`` the arrest ratio over the window (punishment that also rebuilds leverage);

@@ -19,7 +19,6 @@ from .counterparts import KINDS, Counterpart
 from .opposition import Opposition
 from .params import COUNTERPARTS, ScenarioParams
 from .prisoners import (
-    N_BINS,
     ClassMap,
     Profile,
     Registry,
@@ -308,10 +307,8 @@ class RepressionBargaining(mesa.Model):
         row."""
         reg = self.registry
         cells = info["cells"]
-        idx_parts = []
-        for cell, k in zip(cells[deal.taken > 0].tolist(), deal.taken[deal.taken > 0].tolist()):
-            idx_parts.append(reg.pick(self.rng, cell // N_BINS, int(k), self.t, cell % N_BINS))
-        idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, dtype=np.int64)
+        take = deal.taken > 0
+        idx = reg.pick_cells(self.rng, self.t, cells[take], deal.taken[take])
         lifted = c.lift(deal, info["frontier"])
         return self._release(
             c, idx, deal.relief_value, deal.relief_cost, lifted, deal.gain_regime, deal.gain_us, clause=clause
@@ -461,7 +458,7 @@ class RepressionBargaining(mesa.Model):
         symbols = reg.classes.profile[:, None] == Profile.SYMBOL
         want = int(e.released)
         high = min(int(getattr(e, "high_profile", 0) or 0), want)
-        picks, total = [], 0
+        chosen_cells, chosen_k = [], []
         for mask, quota in ((symbols, high), (~symbols, want - high)):
             r = np.where(mask, ratio, -np.inf).ravel()
             got = 0
@@ -469,10 +466,10 @@ class RepressionBargaining(mesa.Model):
                 if not np.isfinite(r[cell]) or got >= quota:
                     break
                 k = min(int(counts.ravel()[cell]), quota - got)
-                picks.append(reg.pick(self.rng, int(cell // N_BINS), k, self.t, int(cell % N_BINS)))
+                chosen_cells.append(int(cell))
+                chosen_k.append(k)
                 got += k
-            total += got
-        idx = np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64)
+        idx = reg.pick_cells(self.rng, self.t, np.array(chosen_cells, dtype=np.int64), np.array(chosen_k))
         values = c.relief_values()
         lifted = np.zeros(len(c.level))
         for name, share in (getattr(e, "lifted", None) or {}).items():

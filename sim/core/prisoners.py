@@ -288,20 +288,25 @@ class Registry:
             cand = np.unique(cand)
         return cand[self.status[cand] == Status.HELD]
 
-    def pick(
-        self, rng: np.random.Generator, cls: int, k: int, month: int | None = None, bin_: int | None = None
+    def pick_cells(
+        self, rng: np.random.Generator, month: int, cells: np.ndarray, k: np.ndarray
     ) -> np.ndarray:
-        """``k`` held prisoners of class ``cls`` (and remaining-sentence bin at ``month``), at random (a
-        scan)."""
-        sel = (self.cls[: self.n] == cls) & (self.status[: self.n] == Status.HELD)
-        if bin_ is not None and month is not None:
-            left = self.due[: self.n] - month
-            edges = [*BIN_EDGES, 10**9]
-            sel &= (left > edges[bin_]) & (left <= edges[bin_ + 1]) if bin_ > 0 else left <= edges[1]
-        pool = np.flatnonzero(sel)
-        if k >= len(pool):
-            return pool
-        return rng.choice(pool, size=k, replace=False)
+        """``k[i]`` held prisoners at random from each (class, remaining-sentence bin) cell ``cells[i]`` (code
+        ``class * N_BINS + bin``), with one scan of the registry."""
+        n = self.n
+        held = np.flatnonzero(self.status[:n] == Status.HELD)
+        left = self.due[held] - month
+        code = self.cls[held].astype(np.int64) * N_BINS + np.searchsorted(np.asarray(BIN_EDGES[1:]), left)
+        order = np.argsort(code, kind="stable")
+        sorted_code = code[order]
+        out = []
+        for cell, want in zip(np.asarray(cells).tolist(), np.asarray(k).tolist()):
+            if want <= 0:
+                continue
+            lo, hi = np.searchsorted(sorted_code, [cell, cell + 1])
+            pool = held[order[lo:hi]]
+            out.append(pool if want >= len(pool) else rng.choice(pool, size=int(want), replace=False))
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     def released_inside(self, rng: np.random.Generator, p: float) -> np.ndarray:
         """Rows of people released inside the country (paroled or pardoned and still there) re-arrested this

@@ -286,33 +286,26 @@ class Regime(mesa.Agent):
         """Release the ``k`` held prisoners with the lowest holding value (they stay; a pardon)."""
         m = self.model
         counts, left = m.registry.counts_by_bin(m.t)
-        v = self.holding_values(left)
-        order = np.argsort(v, axis=None, kind="stable")
-        cells, total = [], 0
         flat = counts.ravel()
-        for cell in order:
-            if flat[cell] == 0:
-                continue
-            take = min(int(flat[cell]), k - total)
-            cells.append((cell // N_BINS, cell % N_BINS, take))
-            total += take
-            if total >= k:
-                break
-        released = 0
-        for cls, b, take in cells:
-            idx = m.registry.pick(m.rng, int(cls), take, m.t, int(b))
-            m.registry.remove(idx, Status.PARDON, m.t, dest=0)
-            released += len(idx)
-        m.month_pardoned += released
-        return released
+        cells = np.flatnonzero(flat > 0)
+        if cells.size == 0 or k <= 0:
+            return 0
+        v = self.cell_values(cells // N_BINS, left.ravel()[cells])
+        order = cells[np.argsort(v, kind="stable")]
+        cum = np.cumsum(flat[order])
+        last = int(np.searchsorted(cum, k))  # the cells up to and including this one cover k
+        take = flat[order[: last + 1]].copy()
+        take[-1] -= max(0, int(cum[min(last, len(cum) - 1)]) - k)
+        idx = m.registry.pick_cells(m.rng, m.t, order[: last + 1], take)
+        m.registry.remove(idx, Status.PARDON, m.t, dest=0)
+        m.month_pardoned += len(idx)
+        return len(idx)
 
     def release_cells(self, cells: np.ndarray, counts: np.ndarray, status: Status) -> int:
         """Release everyone held in the (class, bin) cells given (they stay in the country)."""
         m = self.model
-        released = 0
-        for cls, b in cells:
-            idx = m.registry.pick(m.rng, int(cls), int(counts[cls, b]), m.t, int(b))
-            m.registry.remove(idx, status, m.t, dest=0)
-            released += len(idx)
-        m.month_pardoned += released
-        return released
+        codes = np.asarray([c * N_BINS + b for c, b in cells], dtype=np.int64)
+        idx = m.registry.pick_cells(m.rng, m.t, codes, counts.ravel()[codes])
+        m.registry.remove(idx, status, m.t, dest=0)
+        m.month_pardoned += len(idx)
+        return len(idx)
