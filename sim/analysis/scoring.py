@@ -20,6 +20,7 @@ observation is NaN; :func:`mean_score` averages over the observed months.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scoringrules as sr
 
 LEVELS = (0.5, 0.9)
@@ -180,3 +181,42 @@ def score_ensemble(obs, ensemble, rng: np.random.Generator, levels=LEVELS, estim
         "coverage": {lv: mean_score(covered(obs, ensemble, lv)) for lv in levels},
         "pit": pit(obs, ensemble, rng),
     }
+
+
+def ensemble_from_table(table: pd.DataFrame, column: str, months) -> np.ndarray:
+    """A ``members x horizon`` array of one column from a long table (one row per ``replicate`` and
+    ``month``, as the simulator's timeseries or ``forecast.parquet``), for the given months in order.
+
+    Raises:
+        ValueError: a month missing for some replicate, or a column absent.
+    """
+    if column not in table.columns:
+        raise ValueError(f"table has no column {column!r}")
+    wide = table.pivot(index="replicate", columns="month", values=column)
+    months = [str(m) for m in months]
+    wide.columns = [str(c) for c in wide.columns]
+    missing = [m for m in months if m not in wide.columns]
+    if missing or wide[months].isna().any().any():
+        raise ValueError(f"table lacks {column} for month(s) {', '.join(missing) or 'of some replicates'}")
+    return wide[months].to_numpy(dtype=float)
+
+
+def table_from_ensembles(ensembles: dict, months, fill: dict | None = None) -> pd.DataFrame:
+    """A long table (``replicate``, ``month`` and one column per ensemble) from ``members x horizon`` arrays;
+    ``fill`` adds constant columns (e.g. ``{"released_served": 0.0}`` for a baseline that has none)."""
+    months = [str(m) for m in months]
+    shapes = {np.asarray(v).shape for v in ensembles.values()}
+    if len(shapes) != 1 or next(iter(shapes))[1] != len(months):
+        raise ValueError(f"ensembles must share one shape members x {len(months)}; got {sorted(shapes)}")
+    members = next(iter(shapes))[0]
+    out = pd.DataFrame(
+        {
+            "replicate": np.repeat(np.arange(members), len(months)),
+            "month": pd.Series(months * members, dtype="string"),
+        }
+    )
+    for name, arr in ensembles.items():
+        out[name] = np.asarray(arr, dtype=float).reshape(-1)
+    for name, value in (fill or {}).items():
+        out[name] = value
+    return out
