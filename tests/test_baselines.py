@@ -82,6 +82,9 @@ def test_persistence_centres_on_the_last_value_and_spreads_with_horizon():
     assert fc["arrests"][:, 0].mean() == pytest.approx(11, abs=0.5)
     sd = fc["prisoners_held"].std(axis=0)
     assert sd[0] > 0 and sd[11] > 2.5 * sd[0], "random-walk spread grows like sqrt(h)"
+    trending = _series([100, 106, 109, 116, 119, 126], [1, 2, 3, 4, 5, 6])
+    up = bl.persistence(trending, "2020-06", 12, 4000, rng)
+    assert up["prisoners_held"][:, -1].mean() == pytest.approx(126, abs=2), "no drift: persistence, not trend"
     with pytest.raises(bl.BaselineError, match="persistence of prisoners_held: 1 observation"):
         bl.persistence(s.iloc[:1], "2020-01", 3, 10, rng)
 
