@@ -26,7 +26,7 @@ import pandas as pd
 from sim.analysis.quantities import PeriodError, date_span
 
 from .paths import relative
-from .sources import sha256_of
+from .sources import DEFAULT_CASE, sha256_of
 from .tables import provenance, write_json, write_table
 
 FORECAST_FILE = "forecast.parquet"
@@ -99,7 +99,7 @@ def write_forecast(
     origin: str,
     data_vintage: str,
     config: dict,
-    case: str = "belarus",
+    case: str = DEFAULT_CASE,
     seed: int | None = None,
     command: list[str] | None = None,
     extra: dict | None = None,
