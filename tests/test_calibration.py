@@ -66,7 +66,7 @@ def test_default_config_reads_values_from_the_seeds():
     [
         (
             "targets:\n  - {name: no_such_figure, statistic: held_at, start: '2025-12'}\nfree: []\n",
-            "targets[0].name = 'no_such_figure': not a figure in seeds/figures.csv",
+            "targets[0].name = 'no_such_figure': not a figure in seeds/belarus/figures.csv",
         ),
         (
             "targets:\n  - {name: release_waves_2025, statistic: vibes, start: '2025-12'}\n",

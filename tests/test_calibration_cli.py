@@ -98,7 +98,7 @@ def test_bad_calibration_input_is_one_line(tmp_path):
     r = sh(BIN / "sim-calibrate", bad)
     assert (
         r.returncode == 2
-        and "not a figure in seeds/figures.csv" in r.stderr
+        and "not a figure in seeds/belarus/figures.csv" in r.stderr
         and len(r.stderr.splitlines()) == 1
     )
     r = sh(BIN / "sim-run", "calibration=nowhere", f"hydra.run.dir={tmp_path / 'x'}")

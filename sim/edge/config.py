@@ -201,7 +201,7 @@ def load_calibration(name_or_path: str, figures) -> dict:
             raise ParamError(f"{where}: must be a mapping with name, statistic, start")
         if t["name"] not in known:
             raise ParamError(
-                f"{where}.name = {t['name']!r}: not a figure in seeds/figures.csv; known: "
+                f"{where}.name = {t['name']!r}: not a figure in seeds/belarus/figures.csv; known: "
                 f"{', '.join(sorted(known))}"
             )
         if t.get("statistic") not in STATISTICS:

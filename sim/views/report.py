@@ -11,7 +11,7 @@ import pandas as pd
 
 from sim.core.metrics import HEADLINES, outcomes, summarise
 from sim.core.params import describe
-from sim.store.sources import SeedsError, load_figures
+from sim.store.sources import DEFAULT_CASE, SeedsError, load_figures
 from sim.store.tables import (
     find_runs,
     read_config,
@@ -66,10 +66,10 @@ def band(s: dict, unit: str | None = None) -> str:
     return f"{fmt(s['median'], unit)} ({fmt(s['p5'], unit)} to {fmt(s['p95'], unit)})"
 
 
-def observed_points(ts: pd.DataFrame) -> list[dict]:
-    """Stock figures from ``seeds/`` that fall inside the run's months, for the fan chart."""
+def observed_points(ts: pd.DataFrame, case: str = DEFAULT_CASE) -> list[dict]:
+    """Stock figures from ``seeds/<case>/figures.csv`` inside the run's months, for the fan chart."""
     try:
-        figs = load_figures()
+        figs = load_figures(case)
     except SeedsError:
         return []
     first, last = str(ts["month"].min()), str(ts["month"].max())
