@@ -245,13 +245,20 @@ class Counterpart(mesa.Agent):
         return self.p.round_cost
 
     def round(
-        self, fixed_cost: float = 0.0, grand_share: float | None = None, clause: bool = False
+        self,
+        fixed_cost: float = 0.0,
+        grand_share: float | None = None,
+        clause: bool = False,
+        contact: bool | None = None,
     ) -> dict | None:
-        """A contact, and if the bargaining solution is worth more to it than the round costs, a deal."""
+        """A contact (drawn here unless the caller drew it), and if the bargaining solution is worth more to it
+        than the round costs, a deal."""
         m = self.model
         if not self.talks_open() or m.replaying("deal") or not self.trades():
             return None
-        if m.rng.random() >= self.hazard():
+        if contact is None:
+            contact = m.rng.random() < self.hazard()
+        if not contact:
             return None
         if m.t <= self.suspended_until:
             m.decide(
@@ -414,80 +421,45 @@ class UnitedStates(Counterpart):
         if self.policy == "snapback":
             self.check_snapback()
         if not m.replaying("instrument"):
-            self.designate()
+            self.designate_after_spike()
         if not self.talks_open() or not self.trades() or m.replaying("deal"):
             return None
+        if m.rng.random() >= self.hazard():
+            return None  # no contact this month
         ratio = self.recent_arrest_ratio(self.p.pause_window)
         threshold = getattr(self.p.pause, self.policy)
         if ratio > threshold:
-            if m.rng.random() < self.hazard():  # recorded at the contacts it turns down
-                m.decide(
-                    "us",
-                    "round",
-                    "pause",
-                    0,
-                    "arrest_ratio",
-                    ratio,
-                    "pause_threshold",
-                    threshold,
-                    f"arrests at {ratio:.2f}x their level before engagement",
-                )
+            m.decide(
+                "us",
+                "round",
+                "pause",
+                0,
+                "arrest_ratio",
+                ratio,
+                "pause_threshold",
+                threshold,
+                f"arrests at {ratio:.2f}x their level before engagement",
+            )
             return None
         if self.policy == "conditional":
             clause = m.regime.clause
             if clause is not None and m.t <= clause["until"]:
                 return None  # the next step waits until the last one is verified
+        if not m.replaying("instrument"):
+            self.rebuild_leverage()
+        if self.policy == "conditional":
             fixed = m.regime.expected_clause_cost(self.p.verification_months)
-            return self.round(fixed_cost=fixed, clause=True)
+            return self.round(fixed_cost=fixed, clause=True, contact=True)
         if self.policy == "grand_bargain":
-            return self.round(grand_share=self.p.grand_share)
-        return self.round()
+            return self.round(grand_share=self.p.grand_share, contact=True)
+        return self.round(contact=True)
 
-    def designate(self) -> None:
-        """Add designations, for one of two reasons:
-
-        * an arrest spike (at most once per cooldown): with probability ``Phi((r - threshold) / noise)``,
-          ``r`` the arrest ratio over the window (punishment that also rebuilds leverage);
-        * leverage to trade (not under maximum pressure; a step a month at most): when the relief it still
-          holds is worth less to the regime than one average deal of its, and a designation step would buy
-          releases worth more to it than it costs: ``w x (step x V) / p > (1 + mu) x step x C +
-          designation_cost`` (``V``, ``C`` the designation
-          instrument's value to the regime and cost to the US, ``p`` the going price).
-        """
-        p, m = self.p, self.model
-        if self._designation < 0 or m.t == m.t0:
-            return
+    def _designate(self, step: float, why: tuple) -> None:
         j = self._designation
-        ratio = self.recent_arrest_ratio(p.pause_window)
-        chance = norm_cdf((ratio - p.designation_threshold) / p.designation_noise)
-        step = min(p.designation_step, 1.0 - self.level[j])
-        if step <= 1e-9:
-            return
-        if m.t >= self.next_designation and m.rng.random() < chance:
-            why = (
-                "arrest_ratio",
-                ratio,
-                "designation_threshold",
-                p.designation_threshold,
-                f"chance {chance:.2f}",
-            )
-            self.next_designation = m.t + p.designation_cooldown
-        elif self.trades() and self.deal_values and self.remaining_relief() < self.mean_deal_value():
-            price = max(m.regime.price.get(self.name, 0.0), 1e-9)
-            buys = p.value_per_prisoner * step * self.relief_values()[j] / price
-            costs = (1.0 + self.leverage_shadow()) * step * self.cost[j] + p.designation_cost
-            if buys <= costs:
-                return
-            # the more a step is worth to it than it costs, the more it designates (up to the whole
-            # instrument)
-            step = min(1.0 - self.level[j], step * buys / costs)
-            why = ("releases_it_buys", buys, "its_cost", costs, "rebuilding leverage to trade")
-        else:
-            return
         before = self.level[j]
         self.set_one(j, before + step)
-        m.month_designations += 1
-        m.decide(
+        self.model.month_designations += 1
+        self.model.decide(
             "us",
             "designation",
             "designate",
@@ -498,6 +470,53 @@ class UnitedStates(Counterpart):
             why[3],
             f"{self.inst[j]} raised to {self.level[j]:.2f} ({why[4]})",
         )
+
+    def designate_after_spike(self) -> None:
+        """Add designations after an arrest spike (at most once per ``designation_cooldown``): with probability
+        ``Phi((r - designation_threshold) / designation_noise)``, ``r`` the arrest ratio over the window (a
+        punishment that also rebuilds leverage)."""
+        p, m = self.p, self.model
+        if self._designation < 0 or m.t == m.t0 or m.t < self.next_designation:
+            return
+        step = min(p.designation_step, 1.0 - self.level[self._designation])
+        if step <= 1e-9:
+            return
+        ratio = self.recent_arrest_ratio(p.pause_window)
+        chance = norm_cdf((ratio - p.designation_threshold) / p.designation_noise)
+        if m.rng.random() < chance:
+            self.next_designation = m.t + p.designation_cooldown
+            self._designate(
+                step,
+                (
+                    "arrest_ratio",
+                    ratio,
+                    "designation_threshold",
+                    p.designation_threshold,
+                    f"chance {chance:.2f}",
+                ),
+            )
+
+    def rebuild_leverage(self) -> None:
+        """At a contact, when the relief it still holds is worth less to the regime than one of its average
+        deals, designate to have something to trade, if a designation step buys releases worth more to it
+        than it costs: ``w x (step x V) / p > (1 + mu) x step x C + designation_cost`` (``V``, ``C`` the
+        designation instrument's value to the regime and cost to the US, ``p`` the going price); the more it
+        is worth, the larger the step: ``step x benefit / cost``, up to the whole instrument."""
+        p, m = self.p, self.model
+        j = self._designation
+        if j < 0 or not self.deal_values or self.remaining_relief() >= self.mean_deal_value():
+            return
+        step = min(p.designation_step, 1.0 - self.level[j])
+        if step <= 1e-9:
+            return
+        price = max(m.regime.price.get(self.name, 0.0), 1e-9)
+        buys = p.value_per_prisoner * step * self.relief_values()[j] / price
+        costs = (1.0 + self.leverage_shadow()) * step * self.cost[j] + p.designation_cost
+        if buys > costs:
+            self._designate(
+                min(1.0 - self.level[j], step * buys / costs),
+                ("releases_it_buys", buys, "its_cost", costs, "rebuilding leverage to trade"),
+            )
 
     def start_watch(self, lifted: np.ndarray) -> None:
         """After a deal under snapback: watch the next ``snapback_window`` months of arrests."""
