@@ -87,6 +87,23 @@ def test_expand_escalation_splits_and_rises():
     assert list(v[1:]) == [2.0, 3.0, 4.0, 5.0, 6.0]
 
 
+def test_escalation_runs_across_escalating_classes():
+    # two cells of symbols: the k-th symbol released in the deal costs more, whichever cell it comes from
+    w, v, m, parent = bg.expand_escalation(
+        np.array([10.0, 8.0, 1.0]),
+        np.array([2.0, 2.0, 1.0]),
+        np.array([2, 3, 7]),
+        np.array([True, True, False]),
+        np.array([1.0, 1.0, 0.0]),
+        depth=4,
+    )
+    units = [(p_, vv, mm) for p_, vv, mm in zip(parent, v, m)]
+    assert (2, 1.0, 7) in units  # the plain class is untouched
+    singles = [(int(p_), float(vv)) for p_, vv, mm in units if p_ != 2 and mm == 1]
+    assert singles[:4] == [(0, 2.0), (0, 3.0), (1, 4.0), (1, 5.0)]
+    assert (1, 6.0, 1) in units and m.sum() == 12
+
+
 def test_price_learning():
     assert math.isclose(bg.update_price(1.0, 300.0, 100.0, 0.5), 2.0)
     assert bg.update_price(1.0, 300.0, 0.0, 0.5) == 1.0

@@ -53,6 +53,7 @@ class Counterpart(mesa.Agent):
         self.inst = list(params.instruments)
         ins = [params.instruments[i] for i in self.inst]
         self.level = np.array([i.level for i in ins], dtype=float)
+        self.level0 = self.level.copy()  # the levels at the start of the run
         self.value0 = np.array([i.value for i in ins], dtype=float)
         self.cost = np.array([i.cost for i in ins], dtype=float)
         self.complement = [
@@ -331,6 +332,7 @@ class Counterpart(mesa.Agent):
         """Lift the instruments a deal grants; returns the levels lifted per instrument."""
         lifted = np.zeros(len(self.level))
         lifted[frontier.order] = deal.lifted[: len(frontier.order)] * self.level[frontier.order]
+        lifted[frontier.free] = self.level[frontier.free]  # free relief (recognition) is given whole
         self.set_levels(np.clip(self.level - lifted, 0.0, 1.0))
         return lifted
 
@@ -405,6 +407,8 @@ class UnitedStates(Counterpart):
             z = (ratio - p.designation_threshold) / p.designation_noise
             total += v * norm_pdf(z) / (p.designation_noise * p.pause_window * self.reference)
         for month, lifted, expected, critical in self.watch:
+            if m.t <= month:
+                continue  # the deal's own month is not in the window the test counts
             seen = m.arrests_between(month + 1, m.t - 1)
             left = max(p.snapback_window - (m.t - month - 1), 1)
             mean = expected / p.snapback_window * (left - 1)
@@ -614,7 +618,11 @@ class EuropeanUnion(Counterpart):
         v = min(p.step, float(1.0 - self.level.max())) * float(self.relief_values().max())
         idx, _ = self.index()
         dens = norm_pdf((idx - p.tighten_above) / p.index_noise) / p.index_noise
-        return v * dens * p.weight_arrests / (12.0 * self.reference)
+        m = self.model
+        _, n = m.window("arrests", 12)
+        until = (p.renewal_month - 1 - m.t % 12) % 12  # months from this one to the next renewal
+        months = min(n + until + 1, 12)  # the months the renewal's average will cover, this one included
+        return v * dens * p.weight_arrests / (months * self.reference)
 
     def index(self) -> tuple[float, dict]:
         """The renewal index: ``w_a (A/A0 - 1) - w_r R/H + w_l L + w_i I`` over the past year."""

@@ -192,9 +192,14 @@ class RepressionBargaining(mesa.Model):
         )
 
     def relief_in_force(self) -> float:
-        """Value to the regime of all relief it enjoys now: what counterparts have lifted (RU)."""
+        """Value to the regime of the relief it has gained since the start of the run: what counterparts have
+        lifted below the levels they started from (RU); designations made and traded away again net out."""
         return float(
-            sum(((1.0 - c.level) @ c.relief_values()) for c in self.counterparts.values() if len(c.level))
+            sum(
+                (np.maximum(c.level0 - c.level, 0.0) @ c.relief_values())
+                for c in self.counterparts.values()
+                if len(c.level)
+            )
         )
 
     # ---------------------------------------------------------------- the month
@@ -231,6 +236,7 @@ class RepressionBargaining(mesa.Model):
             self.russia_support = float(
                 np.clip(self.russia_support + self.params.russia.support_trend, 0.0, 1.0)
             )
+        self.epoch += 1  # need and Russia's support change what relief is worth: cached values refresh
 
         served = reg.due_now(t)
         reg.remove(served, Status.SERVED, t, dest=0)
@@ -399,7 +405,7 @@ class RepressionBargaining(mesa.Model):
             self.regime.clause = {
                 "counterpart": c.name,
                 "month": self.t,
-                "until": self.t + c.p.verification_months,
+                "until": self.t + c.p.verification_months - 1,
                 "cap": (1.0 - c.p.restraint) * lam,
                 "at_stake": float(relief_value),
                 "lifted": lifted,

@@ -309,8 +309,9 @@ class Registry:
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     def released_inside(self, rng: np.random.Generator, p: float) -> np.ndarray:
-        """Rows of people released inside the country (paroled or pardoned and still there) re-arrested this
-        month, each with probability ``p`` (a scan; only when ``p`` > 0)."""
+        """Rows of people released inside the country (by any channel -- a pardon, the end of their term, a
+        deal without expulsion -- and not arrested since) re-arrested this month, each with probability ``p``
+        (a scan; only when ``p`` > 0)."""
         if p <= 0 or self.n == 0:
             return np.zeros(0, dtype=np.int64)
         last = self._last_spell()

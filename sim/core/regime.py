@@ -216,7 +216,7 @@ class Regime(mesa.Agent):
             return lam
         gain = float(net * (lam - cap) - (self._cost(lam) - self._cost(cap)))
         c = m.counterparts[cl["counterpart"]]
-        penalty = cl["at_stake"] + c.p.suspension_months * self.round_belief[c.name] * c.mean_deal_value()
+        penalty = self.cheating_penalty(c, cl["at_stake"])
         expected = c.p.detection * penalty
         noise = m.rng.logistic(0.0, self.rp.decision_noise)
         self.cheating = gain - expected + noise > 0
@@ -233,9 +233,16 @@ class Regime(mesa.Agent):
         )
         return lam if self.cheating else cap
 
+    def cheating_penalty(self, c, at_stake: float) -> float:
+        """What the regime loses if its cheating is detected (RU): the deal's relief, revoked, and the rounds
+        it would have had with the counterpart during the suspension,
+        ``at_stake + suspension_months x round belief x mean deal value``."""
+        return at_stake + c.p.suspension_months * self.round_belief[c.name] * c.mean_deal_value()
+
     def expected_clause_cost(self, verification: int) -> float:
-        """The regime's expected cost of accepting a restraint clause (RU): each verified month, the cheaper
-        of complying (the arrests it gives up) and the expected penalty of cheating on the relief at stake."""
+        """The regime's expected cost of accepting a restraint clause (RU): over the verified months
+        (discounted), the cheaper each month of complying (the arrests it gives up) and cheating (the
+        detection probability times :meth:`cheating_penalty` of a typical deal)."""
         m, rp = self.model, self.rp
         lam = self.arrest_rate
         us = m.counterparts.get("us")
@@ -244,8 +251,8 @@ class Regime(mesa.Agent):
         cap = (1.0 - us.p.restraint) * lam
         net = self.last["net"]
         comply = float(net * (lam - cap) - (self._cost(lam) - self._cost(cap)))
-        cheat = us.p.detection * us.mean_deal_value()
-        months = np.arange(1, verification + 1)
+        cheat = us.p.detection * self.cheating_penalty(us, us.mean_deal_value())
+        months = np.arange(verification)
         return float(np.sum(rp.discount**months) * max(0.0, min(comply, cheat)))
 
     def pardon(self) -> int:
