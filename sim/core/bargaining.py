@@ -90,7 +90,8 @@ def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_ma
     Args:
         level: share of each sector still in force, 0-1.
         value: value to the regime of lifting a whole sector, already scaled by transit and need (RU).
-        cost: cost to the giver of lifting a whole sector (RU); a sector that costs nothing (recognition from a
+        cost: cost to the giver of lifting a whole sector (RU); a sector that costs nothing (recognition
+        from a
             mediator) is free relief: it is part of every deal's relief and is lifted whole.
         z_max: the most cost the giver accepts in this round (RU).
 

@@ -252,7 +252,8 @@ class Counterpart(mesa.Agent):
         clause: bool = False,
         contact: bool | None = None,
     ) -> dict | None:
-        """A contact (drawn here unless the caller drew it), and if the bargaining solution is worth more to it
+        """A contact (drawn here unless the caller drew it), and if the bargaining solution is worth more to
+        it
         than the round costs, a deal."""
         m = self.model
         if not self.talks_open() or m.replaying("deal") or not self.trades():
@@ -476,7 +477,8 @@ class UnitedStates(Counterpart):
         )
 
     def designate_after_spike(self) -> None:
-        """Add designations after an arrest spike (at most once per ``designation_cooldown``): with probability
+        """Add designations after an arrest spike (at most once per ``designation_cooldown``): with
+        probability
         ``Phi((r - designation_threshold) / designation_noise)``, ``r`` the arrest ratio over the window (a
         punishment that also rebuilds leverage)."""
         p, m = self.p, self.model
@@ -710,6 +712,8 @@ class Neighbour(Counterpart):
     def incident(self) -> None:
         """Security incidents attributed to the regime (Poisson); a severe one closes the border crossings."""
         m, p = self.model, self.p
+        if m.t <= m.timeline_end:
+            return  # within the timeline, incidents are its facts
         k = int(m.rng.poisson(p.incident_rate)) if p.incident_rate > 0 else 0
         if not k:
             return

@@ -84,6 +84,8 @@ class RepressionBargaining(mesa.Model):
         self.events: dict[int, list[Any]] = {}
         for e in events:
             self.events.setdefault(month_index(e.month), []).append(e)
+        #: the last month the timeline covers: up to it, incidents are its facts, not random draws
+        self.timeline_end = max(self.events, default=-1)
 
         present = p.counterparts()
         self.tie_names = list(p.case.ties)
@@ -332,8 +334,12 @@ class RepressionBargaining(mesa.Model):
         clause: bool = False,
         destinations: dict[str, int] | None = None,
         replayed: bool = False,
+        parole: bool | None = None,
+        denationalise: bool | None = None,
     ) -> dict:
         reg, cp = self.registry, c.p
+        parole = cp.parole if parole is None else parole  # a recorded deal says for itself
+        denationalise = cp.denationalise if denationalise is None else denationalise
         n = len(idx)
         ties = reg.ties[idx]
         if destinations:  # a replayed deal: the destinations the record gives, the rest stay
@@ -345,7 +351,7 @@ class RepressionBargaining(mesa.Model):
                 pos += k
             self.rng.shuffle(dest)
         else:
-            expel = (self.rng.random(n) < cp.expel_share) & (not cp.parole)
+            expel = (self.rng.random(n) < cp.expel_share) & (not parole)
             shares = np.array([cp.destinations.get(d, 0.0) for d in self.dest_names[1:]])
             abroad = self.dest_names[1:]
             if shares.sum() > 0:
@@ -365,8 +371,8 @@ class RepressionBargaining(mesa.Model):
             Status.DEAL,
             self.t,
             dest=dest,
-            parole=cp.parole & ~expelled,
-            denationalised=expelled & cp.denationalise,
+            parole=parole & ~expelled,
+            denationalised=expelled & denationalise,
         )
         equivalents = float(c.worth[reg.cls[idx]].sum())
         self.regime.learn_price(c.name, relief_value, equivalents)
@@ -386,8 +392,8 @@ class RepressionBargaining(mesa.Model):
             "released_notable": int((reg.profile[idx] == Profile.NOTABLE).sum()),
             "released_tied": int(own.sum()), "released_other_ties": int(((ties != 0) & ~own).sum()),
             "expelled": int(expelled.sum()), "expelled_high_profile": int((expelled & high).sum()),
-            "denationalised": int((expelled & cp.denationalise).sum()),
-            "paroled": int((~expelled).sum()) if cp.parole else 0,
+            "denationalised": int((expelled & denationalise).sum()),
+            "paroled": int((~expelled).sum()) if parole else 0,
             **{f"to_{d}": int(np.sum(dest == j)) for j, d in enumerate(self.dest_names)},
             "relief": float(relief_value), "relief_cost": float(relief_cost),
             "price_per_prisoner": float(relief_value) / max(n, 1),
@@ -422,17 +428,21 @@ class RepressionBargaining(mesa.Model):
 
     # ---------------------------------------------------------------- the timeline
     def _apply_events(self) -> None:
-        """Apply the timeline's events of this month (facts when replaying; shocks always)."""
-        rg = self.regime
+        """Apply the timeline's events of this month: talks, crackdowns and incidents are exogenous shocks
+        (always applied); deals, pardons and instrument changes are facts only when replaying (else the actors
+        decide them)."""
+        rg, rp = self.regime, self.params.regime
         if rg.crackdown != 1.0:
             rg.crackdown = 1.0 + (rg.crackdown - 1.0) * self._crackdown_decay
         for e in self.events.get(self.t, ()):
             kind = e.type
             if kind == "talks" and e.counterpart in self.counterparts:
                 self.counterparts[e.counterpart].engaged = e.state == "open"
-            elif kind == "crackdown":
-                rg.crackdown = max(rg.crackdown, float(e.multiplier))
-                self._crackdown_decay = 0.5 ** (1.0 / max(float(e.half_life_months), 1e-6))
+            elif kind == "crackdown":  # an unknown size or duration takes the calibrated one
+                mult = rp.crackdown_multiplier if e.multiplier is None else float(e.multiplier)
+                half = rp.crackdown_half_life if e.half_life_months is None else float(e.half_life_months)
+                rg.crackdown = max(rg.crackdown, mult)
+                self._crackdown_decay = 0.5 ** (1.0 / max(half, 1e-6))
             elif kind == "incident":
                 self.month_incidents += 1
             elif not self.replaying(kind):
@@ -442,9 +452,54 @@ class RepressionBargaining(mesa.Model):
                 if e.instrument in c.inst:
                     c.set_level(e.instrument, float(e.level))
             elif kind == "pardon" and e.released:
-                rg.release_lowest(int(e.released), "replayed pardon")
+                rg.release_lowest(int(e.released), "replayed pardon", self._dest_codes(e), bool(e.parole))
             elif kind == "deal" and e.counterpart in self.counterparts:
                 self._replay_deal(self.counterparts[e.counterpart], e)
+            elif kind == "deal" and e.released:  # a counterpart the model does not represent (an exchange)
+                self._replay_outside_deal(e)
+
+    def _dest_codes(self, e) -> np.ndarray | None:
+        """The destination code of each person a recorded release names (None: all stayed)."""
+        dests = dict(getattr(e, "destinations", None) or {})
+        if not dests:
+            return None
+        codes = np.concatenate([np.full(int(k), self.dest_names.index(d)) for d, k in dests.items()])
+        self.rng.shuffle(codes)
+        return codes
+
+    def _replay_outside_deal(self, e) -> None:
+        """A recorded exchange with an actor the model does not represent: the prisoners worth least to the
+        regime leave through the deal channel to the recorded destinations; no relief is modelled."""
+        reg = self.registry
+        before = reg.n
+        idx = self.regime.lowest(int(e.released))
+        dest = self._dest_codes(e)
+        dest = np.zeros(len(idx), dtype=np.int64) if dest is None else dest[: len(idx)]
+        reg.remove(idx, Status.DEAL, self.t, dest=dest, denationalised=bool(e.denationalised) & (dest > 0))
+        del before
+        self.month_deal += len(idx)
+        self.month_expelled += int((dest > 0).sum())
+        row = dict.fromkeys(
+            (
+                "released_high_profile",
+                "released_notable",
+                "released_tied",
+                "released_other_ties",
+                "expelled_high_profile",
+                "denationalised",
+                "paroled",
+            ),
+            0,
+        )
+        row.update({
+            "month": month_text(self.t), "counterpart": e.counterpart, "policy": "", "replayed": True,
+            "released": int(len(idx)), "expelled": int((dest > 0).sum()),
+            **{f"to_{d}": int(np.sum(dest == j)) for j, d in enumerate(self.dest_names)},
+            "relief": 0.0, "relief_cost": 0.0, "price_per_prisoner": 0.0, "instruments_lifted": "",
+            "restraint_clause": False, "snapped_back": False, "gain_regime": 0.0, "gain_counterpart": 0.0,
+        })  # fmt: skip
+        self.deals.append(row)
+        self.month_deal_rows.append(row)
 
     _crackdown_decay = 1.0
 
@@ -494,6 +549,8 @@ class RepressionBargaining(mesa.Model):
             0.0,
             destinations=dests if dests else None,
             replayed=True,
+            parole=bool(getattr(e, "parole", False)),
+            denationalise=bool(getattr(e, "denationalised", False)),
         )
 
     # ---------------------------------------------------------------- outputs

@@ -141,6 +141,8 @@ class CaseParams:
             Defenders does), so that ``prisoners_held`` counts them while ``in_prison`` does not.
         ties: names of the ties that make a prisoner valuable to an outside actor (at most 7).
         destinations: where released prisoners can go; the first is staying in the country.
+        outside: actors in the case's record that the model does not represent (their exchanges are replayed
+            as releases with no relief modelled), e.g. Germany in the Ankara exchange of August 2024.
     """
 
     name: str = "generic"
@@ -148,11 +150,16 @@ class CaseParams:
     counts_parole: bool = p(False, unit="bool", source="case file (the monitor's definition)")
     ties: list[str] = p([], unit="names", source="case file")
     destinations: list[str] = p(["stayed"], unit="names", source="case file")
+    outside: list[str] = p([], unit="names", source="case file")
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):
             raise ParamError(f"case.name = {self.name!r}: must be lower_snake_case (letters, digits, _)")
-        for what, names in (("ties", self.ties), ("destinations", self.destinations)):
+        for what, names in (
+            ("ties", self.ties),
+            ("destinations", self.destinations),
+            ("outside", self.outside),
+        ):
             for n in names:
                 if not isinstance(n, str) or not NAME_RE.match(n):
                     raise ParamError(f"case.{what}: {n!r} must be lower_snake_case")
@@ -262,6 +269,8 @@ class RegimeParams:
         release_escalation: extra cost to the regime of the k-th prisoner released in one deal, times the
             share k / (prisoners held) (RU): deterrence weakens when many go at once.
         decision_noise: scale of the logistic noise in the regime's compliance decision (RU).
+        crackdown_multiplier, crackdown_half_life: a timeline crackdown's arrest multiplier at onset and the
+            months for its excess to halve, when the record does not give them.
     """
 
     # seeds:new_political_prisoners_2025_11: 33 in November 2025 sets the scale of the cost curve.
@@ -388,6 +397,13 @@ class RegimeParams:
         9.0, unit="RU", lo=0.0, hi=1e4, source="assumption (seed 003)", plausible=(3.0, 20.0)
     )
     decision_noise: float = p(0.5, unit="RU", lo=1e-6, hi=1e4, source="assumption", plausible=(0.1, 2.0))
+    # A timeline crackdown whose size or duration the record does not give takes these (calibrated) values.
+    crackdown_multiplier: float = p(
+        3.0, unit="ratio", lo=1.0, hi=100.0, source="assumption (calibrated)", plausible=(1.5, 6.0)
+    )
+    crackdown_half_life: float = p(
+        9.0, unit="months", lo=0.5, hi=240.0, source="assumption (calibrated)", plausible=(3.0, 24.0)
+    )
 
 
 @dataclass
@@ -428,7 +444,7 @@ class Instrument:
     level: float = p(1.0, unit="share", lo=0.0, hi=1.0, source="case file", plausible=(0.0, 1.0))
     value: float = p(100.0, unit="RU", lo=0.0, hi=1e6, source="case file", plausible=(50.0, 400.0))
     cost: float = p(50.0, unit="RU", lo=0.0, hi=1e6, source="case file", plausible=(20.0, 300.0))
-    complement: str = ""
+    complement: str = p("", unit="COUNTERPART.INSTRUMENT", source="case file")
     complement_share: float = p(1.0, unit="share", lo=0.0, hi=1.0, source="case file", plausible=(0.2, 0.8))
 
 
@@ -470,7 +486,7 @@ class CounterpartParams:
     worth_symbol: float = p(
         45.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption", plausible=(20.0, 120.0)
     )
-    tie: str = ""
+    tie: str = p("", unit="name (a tie of the case)", source="case file")
     tie_worth: float = p(
         0.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption", plausible=(0.0, 50.0)
     )
@@ -578,7 +594,7 @@ class USParams(CounterpartParams):
     worth_symbol: float = p(
         15.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption", plausible=(8.0, 40.0)
     )
-    tie: str = "us"
+    tie: str = p("us", unit="name (a tie of the case)", source="case file")
     tie_worth: float = p(
         20.0, unit="ordinary-equivalents", lo=0.0, hi=1e4, source="assumption", plausible=(5.0, 50.0)
     )
@@ -590,7 +606,7 @@ class USParams(CounterpartParams):
     credibility: float = p(0.5, unit="share", lo=0.0, hi=100.0, source="assumption", plausible=(0.0, 2.0))
     pause: PolicyThresholds = field(default_factory=PolicyThresholds)
     pause_window: int = p(3, unit="months", lo=1, hi=60, source="assumption")
-    designation_instrument: str = ""
+    designation_instrument: str = p("", unit="name (one of its instruments)", source="case file")
     designation_threshold: float = p(
         1.5, unit="ratio", lo=0.0, hi=100.0, role="lever", source="assumption", plausible=(1.2, 3.0)
     )
@@ -736,7 +752,7 @@ class NeighbourParams(CounterpartParams):
         close_severity: an incident at least this severe closes the border instrument (0-1).
     """
 
-    transit_instrument: str = ""
+    transit_instrument: str = p("", unit="name (one of its instruments)", source="case file")
     transit_revenue: float = p(
         2.0, unit="RU/month", lo=0.0, hi=1e5, source="assumption", plausible=(0.0, 6.0)
     )

@@ -289,23 +289,31 @@ class Regime(mesa.Agent):
         )
         return self.release_cells(np.argwhere(neg), counts, Status.PARDON)
 
-    def release_lowest(self, k: int, why: str) -> int:
-        """Release the ``k`` held prisoners with the lowest holding value (they stay; a pardon)."""
+    def lowest(self, k: int) -> np.ndarray:
+        """Rows of the ``k`` held prisoners with the lowest holding value (a scan)."""
         m = self.model
         counts, left = m.registry.counts_by_bin(m.t)
         flat = counts.ravel()
         cells = np.flatnonzero(flat > 0)
         if cells.size == 0 or k <= 0:
-            return 0
+            return np.zeros(0, dtype=np.int64)
         v = self.cell_values(cells // N_BINS, left.ravel()[cells])
         order = cells[np.argsort(v, kind="stable")]
         cum = np.cumsum(flat[order])
-        last = int(np.searchsorted(cum, k))  # the cells up to and including this one cover k
+        last = min(int(np.searchsorted(cum, k)), len(cum) - 1)  # the cells up to this one cover k
         take = flat[order[: last + 1]].copy()
-        take[-1] -= max(0, int(cum[min(last, len(cum) - 1)]) - k)
-        idx = m.registry.pick_cells(m.rng, m.t, order[: last + 1], take)
-        m.registry.remove(idx, Status.PARDON, m.t, dest=0)
+        take[-1] -= max(0, int(cum[last]) - k)
+        return m.registry.pick_cells(m.rng, m.t, order[: last + 1], take)
+
+    def release_lowest(self, k: int, why: str, dest: np.ndarray | None = None, parole: bool = False) -> int:
+        """Release the ``k`` held prisoners with the lowest holding value, as a pardon: they stay (or go where
+        ``dest`` codes say), on parole if ``parole``."""
+        m = self.model
+        idx = self.lowest(k)
+        d = 0 if dest is None else dest[: len(idx)]
+        m.registry.remove(idx, Status.PARDON, m.t, dest=d, parole=parole & (np.asarray(d) == 0))
         m.month_pardoned += len(idx)
+        m.month_expelled += int(np.sum(np.asarray(d) > 0))
         return len(idx)
 
     def release_cells(self, cells: np.ndarray, counts: np.ndarray, status: Status) -> int:

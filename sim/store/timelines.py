@@ -58,6 +58,19 @@ def case_records(case: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def case_names(case: str) -> Names:
+    """The names a case's timeline may use, read from its case file (one source of truth)."""
+    from .cases import case_params
+
+    params = case_params(case, None)
+    present = params.counterparts()
+    return Names(
+        counterparts=(*present, *params.case.outside),
+        instruments={n: tuple(c.instruments) for n, c in present.items()},
+        destinations=tuple(params.case.destinations),
+    )
+
+
 def load_timeline(
     case: str = DEFAULT_CASE,
     *,
@@ -69,7 +82,9 @@ def load_timeline(
 
     Args:
         case: the case (its seeds folder gives the data that citations are checked against).
-        names: the counterparts, instruments and destinations allowed (default: the file's ``names``).
+        names: the counterparts, instruments and destinations allowed (default: the case's, from
+            ``conf/case/<case>.yaml``: its counterparts present and its ``outside`` actors, their instruments,
+            its destinations; a case without a case file yet uses the timeline file's ``names``).
         path: a timeline file to read instead of ``conf/timeline/<case>.yaml`` (tests).
         check_citations: check ``seeds:`` and ``record:`` citations against the case's data.
 
@@ -85,6 +100,8 @@ def load_timeline(
         raise TimelineError(
             f"{path.name}: case {data.get('case')!r} does not match the case asked for, {case!r}"
         )
+    if names is None and "names" not in data:
+        names = case_names(case)
     if names is None:
         names = Names.from_mapping(data.get("names"), f"{path.name} names")
     events = validate_events(data["events"], names, path.name)
