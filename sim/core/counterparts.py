@@ -132,8 +132,13 @@ class Counterpart(mesa.Agent):
 
     def pressure(self) -> float:
         """Share of its instruments in force, weighted by value (0-1); 0 with none."""
-        total = self._value_total
-        return float(self.level @ self.value0) / total if total > 0 else 0.0
+        if self._pressure_key != self.model.epoch:
+            total = self._value_total
+            self._pressure_key = self.model.epoch
+            self._pressure = float(self.level @ self.value0) / total if total > 0 else 0.0
+        return self._pressure
+
+    _pressure_key, _pressure = -1, 0.0
 
     def held_equivalents(self) -> float:
         """Prisoners held, in ordinary-prisoner equivalents in its eyes."""

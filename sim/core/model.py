@@ -113,6 +113,7 @@ class RepressionBargaining(mesa.Model):
         for name in COUNTERPARTS:
             if name in present:
                 self.counterparts[name] = KINDS[name](self, name, present[name])
+        self._sanctioners = [c for n, c in self.counterparts.items() if n in ("us", "eu") and len(c.level)]
         self.regime = Regime(self)
         self.opposition = Opposition(self)
         if state is not None:
@@ -154,9 +155,9 @@ class RepressionBargaining(mesa.Model):
         return 1 << self.tie_names.index(name) if name in self.tie_names else 0
 
     def pressure(self) -> float:
-        """Sanctions pressure on the regime: the mean of the counterparts' value-weighted shares in force."""
-        vals = [c.pressure() for c in self.counterparts.values() if len(c.level) and c.name in ("us", "eu")]
-        return float(np.mean(vals)) if vals else 0.0
+        """Sanctions pressure on the regime: the mean of the US's and the EU's value-weighted shares in force."""
+        vals = [c.pressure() for c in self._sanctioners]
+        return sum(vals) / len(vals) if vals else 0.0
 
     def arrests_between(self, first: int, last: int) -> float:
         """Arrests recorded from month ``first`` to month ``last`` (indices, inclusive; clipped to the
@@ -196,13 +197,18 @@ class RepressionBargaining(mesa.Model):
     def relief_in_force(self) -> float:
         """Value to the regime of the relief it has gained since the start of the run: what counterparts have
         lifted below the levels they started from (RU); designations made and traded away again net out."""
-        return float(
-            sum(
-                (np.maximum(c.level0 - c.level, 0.0) @ c.relief_values())
-                for c in self.counterparts.values()
-                if len(c.level)
+        if self._relief_key != self.epoch:
+            self._relief_key = self.epoch
+            self._relief = float(
+                sum(
+                    (np.maximum(c.level0 - c.level, 0.0) @ c.relief_values())
+                    for c in self.counterparts.values()
+                    if len(c.level)
+                )
             )
-        )
+        return self._relief
+
+    _relief_key, _relief = -1, 0.0
 
     # ---------------------------------------------------------------- the month
     def step(self) -> None:

@@ -89,8 +89,16 @@ class Regime(mesa.Agent):
     def control_flow(self) -> np.ndarray:
         """Net domestic value of holding one prisoner of each class a month (RU/prisoner-month): control
         (scaled by threat) minus the capacity cost of a full prison system."""
-        held = self.model.registry.held
-        return self._control * self.threat() - self.rp.capacity_cost * held / 1000.0
+        m = self.model
+        op = m.opposition
+        key = (m.registry.version, op.mobilisation, op.fragmentation())
+        if key != self._flow_key:
+            self._flow_key = key
+            self._flow = self._control * self.threat() - self.rp.capacity_cost * m.registry.held / 1000.0
+        return self._flow
+
+    _flow_key: tuple = ()
+    _flow = None
 
     def _chip_terms(self) -> list[tuple[float, float, np.ndarray]]:
         """For each counterpart the regime expects to sell to: (round belief, price x exhaustion x (1 - risk),
