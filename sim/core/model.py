@@ -155,7 +155,7 @@ class RepressionBargaining(mesa.Model):
         return 1 << self.tie_names.index(name) if name in self.tie_names else 0
 
     def pressure(self) -> float:
-        """Sanctions pressure on the regime: the mean of the US's and the EU's value-weighted shares in force."""
+        """Sanctions pressure on the regime: the mean of the US and EU value-weighted shares in force."""
         vals = [c.pressure() for c in self._sanctioners]
         return sum(vals) / len(vals) if vals else 0.0
 
