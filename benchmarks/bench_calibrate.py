@@ -11,7 +11,7 @@ seconds, whichever comes first (pyabc checks after each generation); the final p
 scheduled size. Repeated runs (``--repeats``) are summarised by their medians.
 
 Usage: ``python benchmarks/bench_calibrate.py [--problem MOD:FUNC] [--population 1000] [--generations 7]
-[--procs 2] [--repeats 1] [--dask-scheduler ADDRESS] [--json PATH]``
+[--procs 2] [--repeats 1] [--dask-scheduler ADDRESS [--dask-batch-size 1]] [--json PATH]``
 """
 
 from __future__ import annotations
@@ -71,12 +71,13 @@ def main() -> None:
     ap.add_argument(
         "--dask-scheduler", default=None, help="run on this Dask scheduler instead (tcp://host:port)"
     )
+    ap.add_argument("--dask-batch-size", type=int, default=1, help="simulations per Dask task")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args()
-    if args.generations < 1 or args.repeats < 1 or args.procs < 1:
-        sys.exit("error: --generations, --repeats and --procs must be positive integers")
+    if min(args.generations, args.repeats, args.procs, args.dask_batch_size) < 1:
+        sys.exit("error: --generations, --repeats, --procs and --dask-batch-size must be positive integers")
     logging.getLogger("ABC").setLevel(logging.WARNING)
 
     factory = load_factory(args.problem)
@@ -87,7 +88,7 @@ def main() -> None:
         sys.exit(f"error: --problem {args.problem!r} must return a CalibrationProblem, got {kind}")
     setup = time.perf_counter() - t0
     sampler = (
-        {"sampler": "dask", "scheduler_address": args.dask_scheduler}
+        {"sampler": "dask", "scheduler_address": args.dask_scheduler, "dask_batch_size": args.dask_batch_size}
         if args.dask_scheduler
         else {"sampler": "multicore", "n_procs": args.procs}
     )
