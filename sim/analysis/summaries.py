@@ -378,7 +378,7 @@ class SummarySet:
                 count = int(((observed // 12) == y).sum())
                 if count >= s.points:
                     years.append(y)
-                elif y * 12 + 11 >= start and y * 12 <= end:
+                else:
                     self.dropped[f"{s.name}@{y:04d}"] = f"{count} observed months (< {s.points})"
             return _Layout(s, observed, start, end, tuple(f"{s.name}@{y:04d}" for y in years), tuple(years))
         if s.statistic == "batches":
