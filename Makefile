@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3 python; do \
   "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: demo test lint venv browser bench bench-sweep morris clean-venv
+.PHONY: demo test lint venv browser bench bench-sweep bench-calibrate morris clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (tried python3.13, python3.12, pyenv versions, python3)"; exit 1; fi
@@ -55,6 +55,11 @@ morris: venv
 	{ echo "<!-- Made by \`make morris\` (sim-run sweep=morris, then sim-report); do not edit by hand. -->"; \
 	  echo; sed 's|(figures/|(morris/figures/|g' $(MORRIS_DIR)/sweep.md; } > docs/morris.md
 	@echo "docs/morris.md"
+
+# ABC-SMC to a final population of >= 1,000 particles (target <= 15 min on 2 cores with the real model);
+# extra options through CALIBRATE_ARGS, e.g. CALIBRATE_ARGS="--problem pkg.module:factory --repeats 3"
+bench-calibrate: venv
+	$(BIN)/python benchmarks/bench_calibrate.py $(CALIBRATE_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
