@@ -1,4 +1,4 @@
-"""Replaying a case's timeline: the record's events happen exactly as recorded, and only as facts when asked."""
+"""Replaying a timeline: the record's events happen exactly as recorded, and only as facts when asked."""
 
 from __future__ import annotations
 
