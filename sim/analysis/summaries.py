@@ -41,8 +41,8 @@ Statistics (keys in brackets):
   (both equal to the window's length ``L = end - start + 1`` when there is none: no batch within the window).
 * ``figure`` [``name``]: a figure given by the caller (e.g. from 2025, after the record ends) with its
   ``value`` and ``kind``. On a simulation: ``reduce`` over every month of the window: ``at`` (the value in
-  ``end``), ``sum``, ``mean``, ``max`` or ``min``; the record is not read (the figure's value is the observed
-  statistic).
+  ``end``), ``sum``, ``mean``, ``max``, ``min`` or ``count`` (months with a positive value, e.g. months
+  with a deal); the record is not read (the figure's value is the observed statistic).
 
 **Kinds.** Every spec has a ``kind`` (default ``exact``): ``exact`` and ``approximate`` are compared as points
 (an approximate figure should get a wider scale); ``lower_bound`` and ``upper_bound`` are bounds. A distance
@@ -62,10 +62,10 @@ import pandas as pd
 
 from sim.core.calendar import month_index, month_text
 
-COLUMNS = ("prisoners_held", "arrests", "released_pardon", "released_deal")
+COLUMNS = ("prisoners_held", "arrests", "released_pardon", "released_deal", "released_high_profile")
 STATISTICS = ("level", "yearly_mean", "trend", "autocorr", "batches", "figure")
 KINDS = ("exact", "approximate", "lower_bound", "upper_bound")
-REDUCERS = ("at", "sum", "mean", "max", "min")
+REDUCERS = ("at", "sum", "mean", "max", "min", "count")
 DEFAULT_MIN_POINTS = {"yearly_mean": 1, "trend": 3, "autocorr": 6}
 BATCH_KEYS = ("count", "mean_size", "first_month", "mean_month")
 UNITS = {
@@ -73,6 +73,7 @@ UNITS = {
     "arrests": "persons per month",
     "released_pardon": "persons per month",
     "released_deal": "persons per month",
+    "released_high_profile": "persons per month",
 }
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -259,6 +260,8 @@ def reduce_window(values: np.ndarray, how: str) -> float:
         return math.nan
     if how == "at":
         return float(values[-1])
+    if how == "count":  # months with a positive value (e.g. months with a deal)
+        return float(np.sum(values > 0))
     return float(getattr(np, how)(values))
 
 
