@@ -50,7 +50,7 @@ def test_teaching_model_takes_flat_parameters():
     for _ in range(3):
         m.step()
     ts, deals = m.tables()
-    assert len(ts) == 3 and ts["month"].tolist() == ["2025-12", "2026-01", "2026-02"] and deals.empty
+    assert len(ts) == 3 and ts["month"].tolist() == ["2026-01", "2026-02", "2026-03"] and deals.empty
 
 
 @pytest.fixture(scope="module")

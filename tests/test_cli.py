@@ -45,7 +45,7 @@ def test_run_folder_contract(run_dir):
         assert (run_dir / f).is_file(), f
     assert len(list((run_dir / "figures").glob("*.png"))) >= 4
     ts = pd.read_parquet(run_dir / "timeseries.parquet")
-    assert len(ts) == 6 * 24 and ts["month"].iloc[0] == "2025-12"
+    assert len(ts) == 6 * 24 and ts["month"].iloc[0] == "2026-01"
     assert {
         "scenario",
         "replicate",

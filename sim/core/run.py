@@ -55,10 +55,12 @@ def run_model(
     seed: int,
     events: Iterable[Any] = (),
     replay_until: str | None = None,
+    state: dict | None = None,
 ) -> RepressionBargaining:
-    """Build and run one replicate; returns the model (its ``out`` arrays, ``deals`` and ``decisions``)."""
+    """Build and run one replicate; returns the model (its ``out`` arrays, ``deals`` and ``decisions``).
+    ``state`` is a saved state to start from (None: the case's synthetic stock)."""
     return RepressionBargaining(
-        params, months=months, rng=seed, events=events, replay_until=replay_until
+        params, months=months, rng=seed, events=events, replay_until=replay_until, state=state
     ).run()
 
 
@@ -110,6 +112,7 @@ def run_replicates(
     progress: Callable[[int], None] | None = None,
     events: Iterable[Any] = (),
     replay_until: str | None = None,
+    starts: Callable[[int, int], dict | None] | None = None,
 ) -> RunResult:
     """Run ``replicates`` independent replicates of a scenario.
 
@@ -122,6 +125,7 @@ def run_replicates(
         progress: called with 1 after each replicate (e.g. a progress bar's ``update``).
         events: timeline events (see :class:`RepressionBargaining`).
         replay_until: month up to which the timeline's deals, pardons and instrument changes are facts.
+        starts: ``starts(replicate, seed)`` gives the state replicate starts from (None: a synthetic stock).
 
     Returns:
         The replicates' tables.
@@ -139,7 +143,8 @@ def run_replicates(
     decisions: list[tuple] = []
     outputs: tuple[str, ...] = ()
     for r, s in enumerate(seeds):
-        model = run_model(per[r], months, s, events, replay_until)
+        state = starts(r, s) if starts is not None else None
+        model = run_model(per[r], months, s, events, replay_until, state)
         outputs = model.outputs
         for name in outputs:
             columns.setdefault(name, []).append(model.out[name])

@@ -27,6 +27,7 @@ from sim.analysis.abc import run_abc
 from sim.analysis.backtest import ReplaySimulator, replay_state, spawn
 from sim.analysis.observed import monthly_series
 from sim.analysis.summaries import SummarySet
+from sim.core.calendar import month_index
 from sim.core.params import flatten
 from sim.store.calibrations import CalibrationError, load_config, next_month, write_calibrated, write_states
 from sim.store.paths import CONF_DIR, relative
@@ -198,6 +199,7 @@ def write_outputs(
         "replay_until": cfg["replay_until"],
         "end": cfg["end"],
         "start": next_month(cfg["end"]),
+        "data_vintage": data_vintage(cfg),
         "particles": int(len(post)),
         "states": len(states),
         "simulations": int(result.total_simulations),
@@ -206,7 +208,7 @@ def write_outputs(
         f"# Written by {command}; the posterior medians, used where parameter uncertainty is off.\n"
         f"# Forward runs start in {info['start']} from the saved states (one per replicate).\n"
     )
-    write_calibrated(out, point, info, header)
+    write_calibrated(out, point, info, header, cfg["base_mapping"])
     write_json(out / "fit.json", {
         **info, "seconds": result.wall_seconds, "generations": result.generations.to_dict(orient="records"),
         "stop_reasons": result.stop_reasons, "sampler": result.sampler, "workers": workers,
@@ -233,6 +235,15 @@ def write_outputs(
         ),
     )
     (out / ".claim").unlink(missing_ok=True)
+
+
+def data_vintage(cfg: dict) -> str:
+    """The last month of data a calibration used: the record's end, or a later figure's month."""
+    months = [cfg["record_through"]]
+    for spec in cfg["statistics"]:
+        if spec.statistic == "figure":
+            months.append(spec.end)
+    return max(months, key=month_index)
 
 
 def install(folder: Path, case: str) -> Path:

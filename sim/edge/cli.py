@@ -44,7 +44,7 @@ from sim.store.tables import (
 )
 from sim.views.report import build_comparison, build_run_report
 
-from .config import CONF_DIR, RunConfig, calibrated_params, register, to_run_config
+from .config import CONF_DIR, RunConfig, forward_setup, register, scenario_params, to_run_config
 
 register()
 log = logging.getLogger("sim-run")
@@ -195,8 +195,7 @@ def precheck(argv: list[str]) -> None:
             try:
                 cfg = compose(config_name="config", overrides=app)
                 rc = to_run_config(cfg)
-                if rc.calibrated:
-                    calibrated_params(rc, {o.split("=", 1)[0] for o in app})
+                forward_setup(rc, explicit_keys(app))
             except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
                 raise UserError(_one_line(exc)) from None
             if not multirun and run_dir and holds_results(Path(run_dir)) and not rc.overwrite:
@@ -206,14 +205,24 @@ def precheck(argv: list[str]) -> None:
     GlobalHydra.instance().clear()
 
 
-def _points(rc: RunConfig, explicit: set[str]) -> tuple[list[tuple[int, object]], dict | None, str]:
+def explicit_keys(overrides: list[str]) -> set[str]:
+    """The dotted names a command line sets (a calibration never replaces them)."""
+    return {o.split("=", 1)[0].lstrip("+~") for o in overrides if "=" in o}
+
+
+def _points(rc: RunConfig, explicit: set[str]):
     """The parameter points this job runs (the configuration, or its chunk of a design), each as one
-    scenario per replicate, and the sentence saying what uncertainty the replicates carry."""
-    per_rep, uncertainty = calibrated_params(rc, explicit)
-    base = per_rep[0]
+    scenario per replicate; the design's description (None for an ordinary run); the forward set-up
+    (calibration, starting states, timeline)."""
+    fw = forward_setup(rc, explicit)
     d = rc.design
     if d.method == "none":
-        return [(-1, per_rep)], None, uncertainty
+        return [(-1, fw.params)], None, fw
+    # a design varies parameters around the calibration's point values, from the case's synthetic stock (so
+    # that initial conditions are factors too); its replicates carry no parameter uncertainty
+    base = scenario_params(rc)
+    if fw.calibration is not None:
+        base = base.replace(**{k: v for k, v in fw.calibration.point.items() if k not in explicit})
     fs = design.factors(d.include_levers, list(d.factors) or None, base)
     x = design.sample(d.method, fs, d.samples, d.seed, d.levels)
     idx = design.chunk_points(len(x), d.chunks, d.chunk)
@@ -228,11 +237,90 @@ def _points(rc: RunConfig, explicit: set[str]) -> tuple[list[tuple[int, object]]
         "problem": design.problem(fs),
         "integer": [f.integer for f in fs],
     }
-    return (
-        [(int(i), design.apply_point(base, fs, x[i])) for i in idx],
-        info,
-        "variation over the design's points and their replicates",
+    fw.uncertainty = (
+        "variation over the design's points and their replicates (each from the case's synthetic stock"
+        + (f", around the calibrated point values of {fw.calibration.source})" if fw.calibration else ")")
     )
+    return [(int(i), design.apply_point(base, fs, x[i])) for i in idx], info, fw
+
+
+def _used(per: list, name: str) -> tuple[object, dict | None]:
+    """A parameter's value across replicates: the value, or its median and 5-95 % range when it varies."""
+    import numpy as np
+
+    values = [flatten(p)[name] for p in per]
+    if all(v == values[0] for v in values):
+        return values[0], None
+    arr = np.asarray(values, dtype=float)
+    q = np.percentile(arr, [5, 50, 95])
+    return float(q[1]), {"median": float(q[1]), "p5": float(q[0]), "p95": float(q[2])}
+
+
+def settings_used(fw, per: list, explicit: set[str]) -> list[dict]:
+    """The parameters this run used that differ from its case file: name, the case's value, the value used
+    (or its spread across replicates) and where the change came from (scenario, command line, calibration)."""
+    case = flatten(fw.case)
+    free = set(fw.calibration.free) if fw.calibration else set()
+    used = flatten(per[0])
+    rows = []
+    for name, value in used.items():
+        if name == "name":
+            continue
+        value, spread = _used(per, name) if name in free else (value, None)
+        if spread is None and case.get(name) == value:
+            continue
+        origin = "command line" if name in explicit else "calibration" if name in free else "scenario"
+        if name == "population.initial_stock" and any(
+            r.state is not None or r.replay is not None for r in fw.replicates
+        ):
+            origin += " (not used: the run starts from the calibration's state)"
+        rows.append({"name": name, "case": case.get(name), "used": value, "spread": spread, "origin": origin})
+    return rows
+
+
+def recorded_config(config_yaml: str, fw, per: list, explicit: set[str]) -> str:
+    """``config.yaml``: the composed configuration with the values this run used in place of those the
+    calibration replaced, and the calibration it resolved to."""
+    import yaml
+
+    cfg = yaml.safe_load(config_yaml) or {}
+    cal = fw.calibration
+    cfg["calibrated"] = cal.source if cal else "none"
+    varying = []
+    if cal is not None and per:
+        for name in cal.free:
+            if name in explicit:
+                continue
+            value, spread = _used(per, name)
+            node = cfg
+            *path, last = name.split(".")
+            for part in path:
+                node = node.setdefault(part, {})
+            node[last] = value
+            if spread is not None:
+                varying.append(name)
+    head = ["# The configuration this run used (sim-run's composition, with the calibration applied)."]
+    if cal is not None:
+        head.append(
+            f"# Calibrated values come from {cal.source} (fitted to data through {cal.data_vintage})."
+        )
+    if varying:
+        head.append(
+            "# Drawn per replicate from the posterior (shown: the median across replicates; each replicate's "
+            "own values are in outcomes.parquet, its particle and starting state in replicates.parquet): "
+            + ", ".join(varying)
+        )
+    body = yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
+    return "\n".join(head) + "\n" + body
+
+
+def replicate_table(fw, per: list, seeds: list[int]) -> pd.DataFrame:
+    """``replicates.parquet``: each replicate's seed, particle and starting state, and the values of the
+    calibrated parameters it used."""
+    table = fw.replicate_table(seeds)
+    for name in fw.calibration.free if fw.calibration else []:
+        table[name] = [flatten(p)[name] for p in per]
+    return table
 
 
 def execute(
@@ -252,7 +340,8 @@ def execute(
 
     if rc.fail_on_purpose:
         raise RuntimeError("fail_on_purpose=true: this job fails on purpose (to test failure handling)")
-    points, design_info, uncertainty = _points(rc, explicit)
+    points, design_info, fw = _points(rc, explicit)
+    starts = fw.starts if design_info is None else None
     started = time.perf_counter()
     series, deal_tables, outcome_tables, decision_tables = [], [], [], []
     with tqdm(
@@ -263,7 +352,10 @@ def execute(
         disable=None if rc.progress else True,
     ) as bar:
         for point, params in points:
-            res = run_replicates(params, rc.months, rc.replicates, rc.seed, progress=bar.update)
+            res = run_replicates(
+                params, rc.months, rc.replicates, rc.seed, progress=bar.update, events=fw.events,
+                replay_until=fw.replay_until, starts=starts,
+            )  # fmt: skip
             table = outcomes(res.timeseries, res.deals)
             per = params if isinstance(params, list) else [params] * rc.replicates
             flat = pd.DataFrame([flatten(p) for p in per]).drop(
@@ -295,25 +387,28 @@ def execute(
         "end": end,
         "seed": rc.seed,
         "job": job,
-        "uncertainty": uncertainty,
-        "calibration": rc.calibrated,
-        "parameter_uncertainty": rc.parameter_uncertainty,
+        "case": rc.case.name,
+        "uncertainty": fw.uncertainty,
+        "parameter_uncertainty": bool(rc.parameter_uncertainty and fw.calibration is not None),
+        **fw.record(),
+        "settings": settings_used(fw, per, explicit) if design_info is None else [],
         "share_with_deal": float((table["deals"] > 0).mean()),
         "compute_seconds": compute_s,
         "design": design_info,
         "outcomes": summarise(table),
         "constant_outcomes": constant_outcomes(table),
     }
+    seeds = spawn_seeds(rc.seed, rc.replicates)
     write_table(out_dir / "outcomes.parquet", table)
+    if design_info is None:
+        write_table(out_dir / "replicates.parquet", replicate_table(fw, per, seeds))
     write_run(
         out_dir,
         ts,
         deals,
         summary,
-        config_yaml,
-        provenance(
-            rc.seed, command, {"replicate_seeds": [int(s) for s in spawn_seeds(rc.seed, rc.replicates)]}
-        ),
+        recorded_config(config_yaml, fw, per if design_info is None else [], explicit),
+        provenance(rc.seed, command, {"replicate_seeds": [int(s) for s in seeds]}),
         decisions=decisions,
     )
     if not rc.report or design_info is not None:
@@ -371,13 +466,42 @@ class SweepSummary(Callback):
         print(f"sweep report: sim-report {root}")
 
 
-def user_argv(argv: list[str]) -> list[str]:
-    """Map the user's ``calibration=X`` to the config field ``calibrated=X``.
+#: Keys the user types that name config fields by another name: ``conf/calibration/`` and ``conf/timeline/``
+#: are folders of calibration set-ups and timelines, which Hydra would take ``calibration=`` and ``timeline=``
+#: to choose from.
+USER_KEYS = {"calibration": "calibrated", "timeline": "timeline_mode"}
 
-    ``conf/calibration/`` is a folder of calibration setups, which Hydra would take ``calibration=`` to choose
-    from.
-    """
-    return [re.sub(r"^([+~]?)calibration=", r"\1calibrated=", a) for a in argv]
+
+def user_argv(argv: list[str]) -> list[str]:
+    """Map the user's ``calibration=X`` and ``timeline=X`` to the config fields ``calibrated`` and
+    ``timeline_mode``."""
+    out = []
+    for a in argv:
+        for key, field_name in USER_KEYS.items():
+            a = re.sub(rf"^([+~]?){key}=", rf"\g<1>{field_name}=", a)
+        out.append(a)
+    return out
+
+
+def job_config(argv: list[str]) -> str | None:
+    """What ``sim-run ... --cfg job`` prints: the configuration the run would use, calibration applied
+    (Hydra's
+    own printout would show the case file's values where the calibration replaces them). None when the
+    command line asks Hydra for something else."""
+    if "--cfg" not in argv and "-c" not in argv:
+        return None
+    flag = argv.index("--cfg") if "--cfg" in argv else argv.index("-c")
+    if flag + 1 >= len(argv) or argv[flag + 1] != "job" or any(a in ("-m", "--multirun") for a in argv):
+        return None
+    overrides = [a for i, a in enumerate(argv) if i not in (flag, flag + 1) and not a.startswith("-")]
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="sim-run"):
+        cfg = compose(config_name="config", overrides=[o for o in overrides if not o.startswith("hydra.")])
+    GlobalHydra.instance().clear()
+    rc = to_run_config(cfg)
+    explicit = explicit_keys(overrides)
+    fw = forward_setup(rc, explicit)
+    return recorded_config(OmegaConf.to_yaml(cfg, resolve=True), fw, fw.params, explicit)
 
 
 def run() -> None:
@@ -385,9 +509,16 @@ def run() -> None:
     sys.argv = [sys.argv[0], *user_argv(sys.argv[1:])]
     try:
         precheck(sys.argv[1:])
+        shown = job_config(sys.argv[1:])
     except UserError as exc:
         print(f"sim-run: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
+        print(f"sim-run: error: {_one_line(exc)}", file=sys.stderr)
+        sys.exit(2)
+    if shown is not None:
+        print(shown, end="")
+        return
     _hydra_main()
 
 
@@ -425,92 +556,3 @@ def report(argv: list[str] | None = None) -> None:
         print(f"sim-report: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(f"report: {path.resolve()}")
-
-
-def calibrate(argv: list[str] | None = None) -> None:
-    """Entry point of ``sim-calibrate``: fit the backtest to the seed figures and write a calibration
-    folder."""
-    from datetime import datetime
-
-    from tqdm import tqdm
-
-    from sim.analysis.calibration import calibrate as run_calibration
-    from sim.analysis.calibration import months_between
-    from sim.store.sources import SeedsError, load_figures
-    from sim.views.calibration_report import write_calibration
-
-    from .config import load_calibration, load_scenario
-
-    ap = argparse.ArgumentParser(
-        prog="sim-calibrate",
-        description="Calibrate the model to the seed figures "
-        "(simulated method of moments, then an ABC posterior).",
-    )
-    ap.add_argument(
-        "calibration", nargs="?", default="default", help="a name in conf/calibration/ or a YAML path"
-    )
-    ap.add_argument(
-        "--out", type=Path, default=None, help="output folder (default results/calibration/NAME/DATE)"
-    )
-    ap.add_argument(
-        "--workers", type=int, default=None, help="processes for the optimiser (default: all cores)"
-    )
-    ap.add_argument("--quick", action="store_true", help="small settings for a first look (a minute or less)")
-    args = ap.parse_args(argv)
-    try:
-        cfg = load_calibration(args.calibration, load_figures())
-        base, _ = load_scenario(cfg["scenario"])
-        out = args.out or Path("results") / "calibration" / cfg["path"].stem / datetime.now().strftime(
-            "%Y-%m-%d_%H-%M-%S"
-        )
-        if holds_results(out) or (out / "fit.json").exists():
-            raise UserError(f"--out {out}: already holds a calibration; choose a new folder")
-    except (ParamError, SeedsError, UserError) as exc:
-        print(f"sim-calibrate: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    if args.quick:
-        cfg.update(replicates=8, maxiter=4, popsize=4, abc_draws=120, abc_accept=0.1)
-    import os
-
-    workers = args.workers or os.cpu_count() or 1
-    months = months_between(base.start, max(t.end or t.start for t in cfg["targets"]))
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, disable=None)
-        bar.update(done - bar.n)
-
-    started = time.perf_counter()
-    result = run_calibration(
-        base,
-        cfg["free"],
-        cfg["targets"],
-        months,
-        replicates=cfg["replicates"],
-        seed=cfg["seed"],
-        maxiter=cfg["maxiter"],
-        popsize=cfg["popsize"],
-        workers=workers,
-        abc_draws=cfg["abc_draws"],
-        abc_replicates=cfg["abc_replicates"],
-        abc_accept=cfg["abc_accept"],
-        progress=progress,
-    )
-    for bar in bars.values():
-        bar.close()
-    seconds = time.perf_counter() - started
-    path = write_calibration(
-        out,
-        result,
-        cfg["targets"],
-        cfg,
-        ["sim-calibrate", *(argv or sys.argv[1:])],
-        provenance(cfg["seed"], ["sim-calibrate", *(argv or sys.argv[1:])]),
-        seconds,
-    )
-    print(
-        f"fit: {path.resolve()}  ({result.evaluations} evaluations, {seconds:.0f} s, mismatch "
-        f"{result.evaluation.mismatch:.2f})"
-    )

@@ -32,7 +32,7 @@ from sim.core.model import RepressionBargaining
 from sim.core.params import ParamError, ScenarioParams, describe, from_mapping
 
 from .cases import case_mapping, cases
-from .paths import CONF_DIR
+from .paths import CONF_DIR, relative
 from .sources import SeedsError, load_figures
 from .tables import write_json, write_table, write_text
 
@@ -46,7 +46,10 @@ CONFIG_KEYS = {
     "statistics",
     "priors",
     "abc",
+    "forecast",
+    "validation",
 }
+VALIDATION_KEYS = {"origins", "horizons", "replicates", "baseline_window", "abc"}
 ABC_KEYS = {
     "population": (list, int),
     "max_populations": int,
@@ -143,7 +146,49 @@ def load_config(name_or_path: str) -> dict:
     out["statistics"] = _statistics(name, cfg.get("statistics"), case)
     out["priors"] = _priors(name, cfg.get("priors"), out["base"])
     out["abc"] = _abc(name, cfg.get("abc") or {})
+    fc = cfg.get("forecast") or {}
+    if not isinstance(fc, dict) or set(map(str, fc)) - {"abc"}:
+        raise CalibrationError(f"{name} forecast: must be a mapping with abc (the refit's settings)")
+    out["forecast"] = {"abc": {**out["abc"], **_abc(f"{name} forecast", fc.get("abc") or {}, partial=True)}}
+    out["validation"] = _validation(name, cfg.get("validation") or {}, out)
     return out
+
+
+def _validation(name: str, raw: Any, cfg: dict) -> dict:
+    """The rolling-origin validation's settings (origins after the record's start and within it)."""
+    where = f"{name} validation"
+    if not isinstance(raw, dict):
+        raise CalibrationError(f"{where}: must be a mapping")
+    unknown = sorted(set(map(str, raw)) - VALIDATION_KEYS)
+    if unknown:
+        raise CalibrationError(
+            f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(VALIDATION_KEYS))}"
+        )
+    origins = raw.get("origins") or []
+    if not isinstance(origins, list):
+        raise CalibrationError(f"{where}.origins: must be a list of months YYYY-MM")
+    first, last = month_index(cfg["base"].start), month_index(cfg["record_through"])
+    for o in origins:
+        _month(f"{where}.origins", o)
+        if not first < month_index(o) < last:
+            raise CalibrationError(
+                f"{where}.origins = {o}: must be after {cfg['base'].start} and before {cfg['record_through']}"
+            )
+    horizons = raw.get("horizons", [3, 6, 12])
+    if not isinstance(horizons, list) or not horizons:
+        raise CalibrationError(f"{where}.horizons: must be a list of months ahead")
+    horizons = sorted({_number(f"{where}.horizons", h, 1, 120, integer=True) for h in horizons})
+    return {
+        "origins": list(origins),
+        "horizons": horizons,
+        "replicates": _number(f"{where}.replicates", raw.get("replicates", 100), 2, 100_000, integer=True),
+        "baseline_window": (
+            _number(f"{where}.baseline_window", raw["baseline_window"], 3, 1200, integer=True)
+            if raw.get("baseline_window") is not None
+            else None
+        ),
+        "abc": {**cfg["abc"], **_abc(where, raw.get("abc") or {}, partial=True)},
+    }
 
 
 def _statistics(name: str, raw: Any, case: str) -> list[StatisticSpec]:
@@ -222,7 +267,8 @@ def _priors(name: str, raw: Any, base: ScenarioParams) -> list[Prior]:
     return out
 
 
-def _abc(name: str, raw: Any) -> dict:
+def _abc(name: str, raw: Any, partial: bool = False) -> dict:
+    """ABC-SMC settings; ``partial``: only those given (to update another set)."""
     if not isinstance(raw, dict):
         raise CalibrationError(f"{name} abc: must be a mapping of settings")
     unknown = sorted(set(map(str, raw)) - set(ABC_KEYS))
@@ -254,7 +300,7 @@ def _abc(name: str, raw: Any) -> dict:
     for key, (lo, hi, integer) in limits.items():
         if key in raw and raw[key] is not None:
             out[key] = _number(f"{name} abc.{key}", raw[key], lo, hi, integer)
-    return out
+    return {k: v for k, v in out.items() if k in raw} if partial else out
 
 
 # ------------------------------------------------------------------------------------------ calibration
@@ -297,11 +343,13 @@ def read_states(folder: Path) -> tuple[pd.DataFrame, list[dict]]:
     return particles, states
 
 
-def write_calibrated(folder: Path, point: dict, info: dict, header: str) -> Path:
-    """Write ``calibrated.yaml``: the point parameters, where the posterior and the states are, provenance."""
+def write_calibrated(folder: Path, point: dict, info: dict, header: str, base: dict | None = None) -> Path:
+    """Write ``calibrated.yaml``: the point parameters, where the posterior and the states are, the state the
+    record's replay starts from (``base``, on top of the case file), provenance."""
     path = Path(folder) / "calibrated.yaml"
     body = {
         "calibration": info,
+        "base": base or {},
         "parameters": point,
         "posterior": "posterior.parquet",
         "states": "states.parquet" if info.get("states") else None,
@@ -373,3 +421,73 @@ def read_posterior(path: Path) -> pd.DataFrame:
 def next_month(month: str) -> str:
     """The month after ``month``."""
     return month_text(month_index(month) + 1)
+
+
+def read_calibration(name_or_path: str, case: str):
+    """A calibration as forward runs use it (:class:`sim.analysis.forward.Calibration`).
+
+    Args:
+        name_or_path: a case name (the installed calibration), a calibration folder or its calibrated.yaml.
+        case: the run's case; a calibration of another case is refused.
+
+    Raises:
+        CalibrationError: a missing or malformed calibration, or one fitted to another case.
+    """
+    from sim.analysis.forward import Calibration
+
+    cal = load_calibrated(name_or_path)
+    name = cal["path"].name
+    if cal["case"] != case:
+        raise CalibrationError(
+            f"calibration={name_or_path}: fitted to case {cal['case']}, the run is case {case}; a fit is "
+            f"never "
+            f"applied across cases"
+        )
+    data = _read_yaml(cal["path"], "calibration")
+    base_map = data.get("base")
+    if not isinstance(base_map, dict):
+        raise CalibrationError(f"{name}: has no base mapping (the state its record starts from)")
+    try:
+        base = from_mapping(base_map, from_mapping(case_mapping(case)))
+    except ParamError as exc:
+        raise CalibrationError(f"{name} base: {exc}") from None
+    rows = {r["name"]: r for r in describe(base)}
+    point = {}
+    for key, value in cal["parameters"].items():
+        if key not in rows or isinstance(rows[key]["default"], (bool, str)):
+            raise CalibrationError(f"{name} parameters.{str(key)[:60]}: not a numeric parameter of the case")
+        _number(f"{name} parameters.{key}", value, -1e12, 1e12)
+        point[key] = value
+    if cal["posterior"] is None or not Path(cal["posterior"]).is_file():
+        raise CalibrationError(f"{name}: names no readable posterior")
+    post = read_posterior(cal["posterior"])
+    missing = [k for k in point if k not in post.columns]
+    if missing:
+        raise CalibrationError(f"{Path(cal['posterior']).name}: no column for {missing[0]}")
+    info = data.get("calibration") or {}
+    states, particles = [], None
+    if cal["states"] is not None:
+        particles, states = read_states(cal["states"])
+        if any(k not in particles.columns for k in point):
+            raise CalibrationError(f"{cal['folder'].name}: the saved states' particles lack a free parameter")
+    record_end = info.get("end") or base.start
+    vintage = info.get("data_vintage") or record_end
+    for field_name, value in (("end", record_end), ("data_vintage", vintage)):
+        _month(f"{name} calibration.{field_name}", value)
+    return Calibration(
+        case=case,
+        source=relative(cal["path"]),
+        point=point,
+        posterior=post,
+        base=base,
+        record_end=record_end,
+        states=states,
+        state_particles=particles,
+        data_vintage=vintage,
+    )
+
+
+def installed(case: str) -> bool:
+    """Whether a case has an installed calibration
+    (``conf/calibration/calibrated/<case>/calibrated.yaml``)."""
+    return (CONF_DIR / "calibration" / "calibrated" / case / "calibrated.yaml").is_file()

@@ -112,6 +112,29 @@ def changed_settings(run_dir: Path) -> list[tuple[str, object, object]]:
     return out
 
 
+def settings_rows(summary: dict, run_dir: Path) -> list[tuple[str, object, object, str]]:
+    """(parameter, the case file's value, the value used, where it came from) for every parameter the run
+    changed; from the run's record of what it used (older folders: its config against the defaults)."""
+    if "settings" not in summary:
+        return [(k, d, v, "") for k, d, v in changed_settings(run_dir)]
+    out = []
+    for row in summary["settings"]:
+        sp = row.get("spread")
+        used = (
+            f"{_num(sp['median'])} [{_num(sp['p5'])}, {_num(sp['p95'])}] across replicates"
+            if sp
+            else _num(row["used"])
+        )
+        out.append((row["name"], _num(row["case"]), used, row.get("origin", "")))
+    return out
+
+
+def _num(v: object) -> object:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return v
+
+
 def build_run_report(run_dir: Path) -> Path:
     """Write ``report.md`` and ``figures/`` for a run folder from its tables; returns the report's path."""
     run_dir = Path(run_dir)
@@ -127,11 +150,13 @@ def build_run_report(run_dir: Path) -> Path:
     story = decision_story(read_decisions(run_dir), deals, ts) + constant_note(
         summary.get("constant_outcomes", [])
     )
-    write_text(path, run_report_text(summary, changed_settings(run_dir), story))
+    write_text(path, run_report_text(summary, settings_rows(summary, run_dir), story))
     return path
 
 
-def run_report_text(summary: dict, changed: list[tuple[str, object, object]], story: list[str] = ()) -> str:
+def run_report_text(
+    summary: dict, changed: list[tuple[str, object, object, str]], story: list[str] = ()
+) -> str:
     """The plain-language report of one run, from its summary."""
     o = summary["outcomes"]
     lines = [f"# What-if report: `{summary['scenario']}`", ""]
@@ -144,6 +169,7 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]], st
         f"replicates; they show "
         f"{summary.get('uncertainty', 'stochastic variation only (parameters fixed)')}.",
         "",
+        *_start_lines(summary),
         "## In short",
         "",
         f"- **Prisoners held** go from {fmt(o['initial_stock']['median'], 'persons')} at the start to "
@@ -202,23 +228,58 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]], st
             f"| {h.label} | {h.unit} | {fmt(s['median'], h.unit)} | {fmt(s['p5'], h.unit)} | "
             f"{fmt(s['p95'], h.unit)} |"
         )
-    lines += ["", "## Settings that differ from the model's defaults", ""]
+    lines += ["", "## Settings that differ from the case file", ""]
     if changed:
-        lines += ["| parameter | default | this run |", "|---|---|---|"]
-        lines += [f"| `{k}` | {d} | {v} |" for k, d, v in changed]
+        lines += ["| parameter | case file | this run | set by |", "|---|---|---|---|"]
+        lines += [f"| `{k}` | {d} | {v} | {o} |" for k, d, v, o in changed]
     else:
-        lines.append("None: this run uses the model's defaults.")
+        lines.append("None: this run uses the case file's values.")
     lines += [
         "",
         "## Files",
         "",
         "`timeseries.parquet` (one row per replicate and month), `deals.parquet` (one row per deal), "
         "`decisions.parquet` (one row per replicate, month, actor and decision, with what it compared), "
-        "`summary.json` (these numbers), `config.yaml` (the resolved configuration), `provenance.json` "
+        "`summary.json` (these numbers), `config.yaml` (the configuration used, calibration applied), "
+        "`replicates.parquet` (each replicate's seed, posterior particle and starting state), "
+        "`outcomes.parquet` (each replicate's outcomes and parameters), `provenance.json` "
         "(commit, package versions, seed, command). Rebuild this report with `sim-report <this folder>`.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _start_lines(summary: dict) -> list[str]:
+    """Where the run started from: the calibration and the state, in a paragraph."""
+    if "start_state" not in summary:
+        return []
+    cal = summary.get("calibration")
+    if not cal:
+        text = (
+            f"**Start.** No calibration: the parameters are the case file's and the scenario's, and each "
+            f"replicate starts from a synthetic stock of {summary.get('case', 'the case')}'s initial size."
+        )
+    else:
+        how = summary["start_state"]
+        text = (
+            f"**Start.** Calibrated by `{cal}` (data through {summary.get('data_vintage')}); each replicate "
+            f"starts from {how}."
+        )
+        if summary.get("initial_conditions_from_scenario"):
+            text += (
+                " The scenario sets its own "
+                + ", ".join(f"`{c}`" for c in summary["initial_conditions_from_scenario"])
+                + " on that state."
+            )
+    mode = summary.get("timeline")
+    if mode == "replay" and summary.get("replay_until"):
+        text += (
+            f" The case's timeline is replayed as fact (deals, pardons, sanctions) up to "
+            f"{summary['replay_until']}."
+        )
+    elif mode == "free":
+        text += " After the start the actors decide deals, pardons and sanctions (`timeline=free`)."
+    return [text, ""]
 
 
 def build_comparison(multirun_dir: Path) -> Path:
