@@ -4,6 +4,7 @@ record adds up, single-core runs are reproducible, and bad settings are refused 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyabc
 import pytest
 
@@ -165,3 +166,29 @@ def test_priors_are_checked_and_integers_rounded():
     assert Prior("r", "loguniform", 0.01, 1).interval(0.9) == pytest.approx(
         (0.01 * 100**0.05, 0.01 * 100**0.95)
     )
+
+
+def test_the_boxed_kernel_proposes_inside_the_priors_as_rejection_would():
+    from scipy import stats
+
+    from sim.analysis.abc import BoxedNormalTransition
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.uniform(0, 1, 50), "b": rng.uniform(0, 1, 50)})
+    w = np.full(50, 1 / 50)
+    boxed = BoxedNormalTransition({"a": (0.0, 1.0), "b": (0.0, 1.0)})
+    boxed.fit(X, w)
+    np.random.seed(1)
+    draws = pd.DataFrame([dict(boxed.rvs_single()) for _ in range(1500)])
+    assert ((draws >= 0) & (draws <= 1)).all().all()
+    plain = BoxedNormalTransition(None)  # pyabc's own one-at-a-time proposals, rejected by hand
+    plain.fit(X, w)
+    kept = []
+    while len(kept) < 1500:
+        p = dict(plain.rvs_single())
+        if 0 <= p["a"] <= 1 and 0 <= p["b"] <= 1:
+            kept.append(p)
+    kept = pd.DataFrame(kept)
+    for c in ("a", "b"):
+        assert stats.ks_2samp(draws[c], kept[c]).pvalue > 0.001
+    assert np.allclose(boxed.cov, 2 * np.cov(X.to_numpy().T, ddof=0), rtol=0.05)  # twice the covariance

@@ -266,6 +266,43 @@ def beaumont_bandwidth(n_eff: float, dim: int) -> float:
     return math.sqrt(2.0)
 
 
+class BoxedNormalTransition(pyabc.MultivariateNormalTransition):
+    """The Beaumont kernel (:func:`beaumont_bandwidth`), drawing proposals in vectorised batches until one
+    lies inside every prior's support.
+
+    pyabc draws one proposal at a time and throws away those of prior density zero; with a dozen weakly
+    identified parameters on bounded priors nearly every proposal of this wide kernel falls outside some
+    bound (measured: several hundred proposals per particle kept), so the proposals, not the simulations,
+    took the time. The first proposal inside the box among i.i.d. draws of (ancestor, perturbation) has the
+    distribution pyabc's own rejection gives, so the importance weights (prior over the untruncated
+    mixture, normalised) are unchanged.
+
+    Args:
+        bounds: each parameter's support (lowest, highest), by name.
+        batch: proposals drawn at once (doubled while none lands inside).
+    """
+
+    def __init__(self, bounds: Mapping[str, tuple[float, float]] | None = None, batch: int = 256):
+        super().__init__(scaling=1.0, bandwidth_selector=beaumont_bandwidth)
+        self.bounds = bounds
+        self.batch = batch
+
+    def rvs_single(self) -> pyabc.Parameter:
+        cols = list(self.X.columns)
+        if not self.bounds:
+            return super().rvs_single()
+        lo = np.array([self.bounds[c][0] for c in cols], dtype=float)
+        hi = np.array([self.bounds[c][1] for c in cols], dtype=float)
+        size = self.batch
+        while True:
+            idx = np.random.choice(self._range, size=size, p=self.w, replace=True)
+            cand = self._X_arr[idx] + np.random.multivariate_normal(np.zeros(len(cols)), self.cov, size=size)
+            inside = np.flatnonzero(((cand >= lo) & (cand <= hi)).all(axis=1))
+            if inside.size:
+                return pyabc.Parameter(dict(zip(cols, cand[inside[0]].tolist())))
+            size = min(size * 2, 65536)
+
+
 def posterior_frame(history: pyabc.History, t: int | None = None) -> pd.DataFrame:
     """Population ``t`` (default the last) of a history: parameters and normalised ``weight``."""
     df, w = history.get_distribution(m=0, t=t)
@@ -440,7 +477,7 @@ def run_abc(
             pyabc_distribution(priors),
             dist,
             population_size=pop,
-            transitions=pyabc.MultivariateNormalTransition(bandwidth_selector=beaumont_bandwidth),
+            transitions=BoxedNormalTransition({p.name: p.support for p in priors}),
             eps=pyabc.QuantileEpsilon(alpha=epsilon_quantile),
             sampler=smp,
         )
