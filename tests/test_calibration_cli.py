@@ -45,8 +45,8 @@ def test_calibration_folder(quick_fit):
 def test_sim_run_records_the_values_it_used(small_cal, tmp_path):
     cal = yaml.safe_load((small_cal / "calibrated.yaml").read_text())["parameters"]
     fixed = tmp_path / "fixed"
-    r = sh(BIN / "sim-run", "replicates=4", "months=6", f"calibration={small_cal}", "parameter_uncertainty=false",
-           "us.leverage_value=0.33", f"hydra.run.dir={fixed}")  # fmt: skip
+    r = sh(BIN / "sim-run", "replicates=4", "months=6", f"calibration={small_cal}",
+           "parameter_uncertainty=false", "us.leverage_value=0.33", f"hydra.run.dir={fixed}")  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     o = pd.read_parquet(fixed / "outcomes.parquet")
     assert o["regime.arrests_ref"].nunique() == 1
@@ -73,7 +73,7 @@ def test_parameter_uncertainty_draws_particles_with_their_states(small_cal, tmp_
     meta = json.loads((small_cal / "states.json").read_text())
     for row in reps.itertuples():
         particle = meta["particles"][row.particle]
-        assert getattr(row, "start_state").startswith("saved state")
+        assert row.start_state.startswith("saved state")
         assert reps.loc[row.Index, "regime.arrests_ref"] == pytest.approx(particle["regime.arrests_ref"])
     summary = json.loads((drawn / "summary.json").read_text())
     assert "parameter uncertainty" in summary["uncertainty"] and summary["saved_state_month"] == "2026-01"
