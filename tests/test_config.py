@@ -61,7 +61,7 @@ def test_command_line_wins_over_scenario():
         (["population.tie_pl=1.2"], "population.tie_pl = 1.2: must be in [0.0, 1.0]"),
         (["scenario=nope"], "scenario=nope: unknown scenario; allowed: backtest_2024, baseline"),
         (["us.polcy=1"], "us.polcy: unknown key; allowed: policy"),
-        (["months=abc"], "months = 'abc': must be of type Integer"),
+        (["months=abc"], "months = 'abc': must be a whole number"),
         (["months=0"], "months = 0: must be in [1, 1200]"),
         (["start=2025-13"], "start = '2025-13': must be a month as text YYYY-MM"),
         (["eu.stance=soft"], "eu.stance = 'soft': must be one of firm, relaxed"),

@@ -8,6 +8,8 @@ checks types and key names while composing; ``OmegaConf.to_object`` then builds 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +17,17 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis.design import METHODS
-from sim.core.params import ParamError, ScenarioParams
+from sim.analysis.text import clip, clip_repr
+from sim.core.params import ParamError, ScenarioParams, describe
+from sim.core.prisoners import month_index, month_text
 from sim.store.paths import CONF_DIR
+
+# The calendar a run may cover: from the first month of the record the project models (the 1990s, as the
+# post-Soviet political prisoner records start) to the end of the century. Month arithmetic and dated axes
+# are exact in this window; outside it a start month is almost certainly a typo (e.g. 9999-12, 0000-01).
+START_BOUNDS = ("1990-01", "2100-12")
+# A run's name becomes a folder name (results/runs/<name>/...): a short slug, never a path.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -66,7 +77,9 @@ class RunConfig(ScenarioParams):
         replicates: independent replicates; their seeds are spawned from ``seed``.
         seed: root seed (a non-negative integer).
         overwrite: allow writing into a folder that already holds a run.
-        progress: show a progress bar over replicates (when attached to a terminal).
+        progress: show progress over replicates: a bar on a terminal, else a log line every
+            ``progress_every`` seconds (under nohup, in a log file, in CI).
+        progress_every: seconds between progress lines when the output is not a terminal.
         report: write report.md and figures for this run (sweeps turn it off: the sweep report replaces them).
         fail_on_purpose: make this job fail after validation (to test a sweep's failure handling).
         design: a sensitivity design's chunk run by this job (method none: an ordinary run).
@@ -84,6 +97,7 @@ class RunConfig(ScenarioParams):
     seed: int = 20251213
     overwrite: bool = False
     progress: bool = True
+    progress_every: float = 30.0
     report: bool = True
     fail_on_purpose: bool = False
     design: DesignConfig = field(default_factory=DesignConfig)
@@ -91,17 +105,51 @@ class RunConfig(ScenarioParams):
     parameter_uncertainty: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not NAME_RE.match(self.name) or ".." in self.name:
+            raise ParamError(
+                f"name = {clip_repr(self.name)}: must be a short name of letters, digits, '_', '-' or '.' "
+                "(it becomes a folder name, never a path)"
+            )
         if not 1 <= self.months <= 1200:
             raise ParamError(f"months = {self.months}: must be in [1, 1200]")
         if not 1 <= self.replicates <= 1_000_000:
             raise ParamError(f"replicates = {self.replicates}: must be in [1, 1000000]")
         if self.seed < 0:
             raise ParamError(f"seed = {self.seed}: must be a non-negative integer")
+        if not self.progress_every > 0:
+            raise ParamError(f"progress_every = {self.progress_every}: must be a positive number of seconds")
+        check_calendar(self)
         if self.parameter_uncertainty and not self.calibrated:
             raise ParamError(
                 "parameter_uncertainty = true: needs calibration=NAME_OR_PATH (its posterior is drawn from)"
             )
         super().__post_init__()
+
+
+def check_calendar(params: ScenarioParams) -> None:
+    """The run's months lie in :data:`START_BOUNDS` (start) and its stock was arrested before it starts.
+
+    Raises:
+        ParamError: naming the field and the allowed months.
+    """
+    from sim.core.params import MONTH_RE
+
+    start = params.start
+    if isinstance(start, str) and MONTH_RE.match(start):
+        lo, hi = START_BOUNDS
+        if not month_index(lo) <= month_index(start) <= month_index(hi):
+            raise ParamError(f"start = {start!r}: must be a month from {lo} to {hi}")
+        first = params.population.first_arrest_month
+        if isinstance(first, str) and MONTH_RE.match(first) and month_index(first) > month_index(start):
+            raise ParamError(
+                f"population.first_arrest_month = {first!r}: must be at or before start = {start!r} "
+                "(the stock held at the start was arrested before it)"
+            )
+
+
+def end_month(params, months: int) -> str:
+    """The last month of a run of ``months`` months from ``params.start``."""
+    return month_text(month_index(params.start) + months - 1)
 
 
 def register() -> None:
@@ -158,6 +206,63 @@ CALIBRATION_KEYS = {
     "seed",
     "backtest_only",
 }
+# Settings of a calibration config: (type, default, low, high); read by the checks and for the defaults.
+CALIBRATION_SETTINGS = {
+    "replicates": (int, 16, 1, 10_000),
+    "maxiter": (int, 12, 1, 10_000),
+    "popsize": (int, 6, 1, 1_000),
+    "abc_draws": (int, 600, 1, 10_000_000),
+    "abc_replicates": (int, 4, 1, 10_000),
+    "abc_accept": (float, 0.05, 1e-9, 1.0),
+    "seed": (int, 1, 0, 2**63 - 1),
+}
+TARGET_NUMBERS = {"tolerance": (0.1, 1e-9, 10.0), "weight": (1.0, 0.0, 1e6)}  # default, low, high
+
+
+def _number(where: str, value, typ: type, lo: float, hi: float):
+    """``value`` as ``typ`` within [lo, hi], or a one-line :class:`ParamError` naming ``where``."""
+    allowed = f"an integer in [{lo:g}, {hi:g}]" if typ is int else f"a number in [{lo:g}, {hi:g}]"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParamError(f"{where} = {clip_repr(value)}: must be {allowed}")
+    if typ is int and not float(value).is_integer():
+        raise ParamError(f"{where} = {clip_repr(value)}: must be {allowed}")
+    if value != value or not lo <= value <= hi:
+        raise ParamError(f"{where} = {clip_repr(value)}: must be {allowed}")
+    return typ(value)
+
+
+def schema_types() -> dict[str, type]:
+    """The type of every model parameter, by dotted name, from the schema's defaults (one source)."""
+    return {r["name"]: type(r["default"]) for r in describe() if r["default"] is not None}
+
+
+def typed_value(name: str, value, where: str, types: dict[str, type] | None = None):
+    """A parameter value read from a file, converted to the schema's type of ``name``.
+
+    An integer parameter (e.g. ``population.initial_stock``) takes a whole number only (``10.5`` is refused);
+    a float parameter written as ``2`` stays a float, so it never turns draws into integers.
+
+    Raises:
+        ParamError: naming ``where`` and the type allowed.
+    """
+    typ = (types or schema_types()).get(name)
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ParamError(f"{where} = {clip_repr(value)}: must be true or false")
+        return value
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+            raise ParamError(f"{where} = {clip_repr(value)}: must be a whole number ({name} is an integer)")
+        return int(value)
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(f"{where} = {clip_repr(value)}: must be a number")
+        return float(value)
+    if typ is str:
+        if not isinstance(value, str):
+            raise ParamError(f"{where} = {clip_repr(value)}: must be text")
+        return value
+    return value
 
 
 def calibration_path(name_or_path: str) -> Path:
@@ -166,53 +271,69 @@ def calibration_path(name_or_path: str) -> Path:
     return p if p.suffix in (".yaml", ".yml") else CONF_DIR / "calibration" / f"{name_or_path}.yaml"
 
 
+def _read_yaml(path: Path):
+    """A YAML file through the store's safe reader; its errors become :class:`ParamError`."""
+    from sim.store.untrusted import UntrustedFileError, load_yaml
+
+    try:
+        return load_yaml(path)
+    except UntrustedFileError as exc:
+        raise ParamError(str(exc)) from None
+
+
 def load_calibration(name_or_path: str, figures) -> dict:
     """Read and check a calibration config; targets get their value and kind from the seeds table.
+
+    Every setting is checked (type and range, :data:`CALIBRATION_SETTINGS`) before any work.
 
     Raises:
         ParamError: one line naming the field at fault and the allowed values.
     """
-    import yaml
-
     from sim.analysis.calibration import STATISTICS, FreeParameter, Target
-    from sim.core.params import MONTH_RE, describe
+    from sim.core.params import MONTH_RE
 
     path = calibration_path(name_or_path)
     if not path.is_file():
         names = sorted(p.stem for p in (CONF_DIR / "calibration").glob("*.yaml"))
-        raise ParamError(f"calibration={name_or_path}: no such file; known: {', '.join(names)}")
-    try:
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParamError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise ParamError(f"calibration={clip(name_or_path)}: no such file; known: {', '.join(names)}")
+    cfg = _read_yaml(path)
     if not isinstance(cfg, dict):
         raise ParamError(f"{path}: must be a mapping with targets and free")
-    unknown = set(cfg) - CALIBRATION_KEYS
+    unknown = {str(k) for k in cfg} - CALIBRATION_KEYS
     if unknown:
         raise ParamError(
-            f"{path.name}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{path.name}: unknown key(s) {clip(', '.join(sorted(unknown)))}; allowed: "
             f"{', '.join(sorted(CALIBRATION_KEYS))}"
         )
     known = set(figures["id"])
     targets = []
-    for i, t in enumerate(cfg.get("targets") or []):
+    raw_targets = cfg.get("targets") or []
+    if not isinstance(raw_targets, list):
+        raise ParamError(f"{path.name} targets: must be a list of targets")
+    for i, t in enumerate(raw_targets):
         where = f"{path.name} targets[{i}]"
         if not isinstance(t, dict) or "name" not in t:
             raise ParamError(f"{where}: must be a mapping with name, statistic, start")
-        if t["name"] not in known:
+        if not isinstance(t["name"], str) or t["name"] not in known:
             raise ParamError(
-                f"{where}.name = {t['name']!r}: not a figure in seeds/figures.csv; known: "
+                f"{where}.name = {clip_repr(t['name'])}: not a figure in seeds/figures.csv; known: "
                 f"{', '.join(sorted(known))}"
             )
         if t.get("statistic") not in STATISTICS:
             raise ParamError(
-                f"{where}.statistic = {t.get('statistic')!r}: must be one of {', '.join(STATISTICS)}"
+                f"{where}.statistic = {clip_repr(t.get('statistic'))}: must be one of {', '.join(STATISTICS)}"
             )
         for key in ("start", "end"):
             if key in t and not MONTH_RE.match(str(t[key])):
-                raise ParamError(f"{where}.{key} = {t[key]!r}: must be a month YYYY-MM")
-        if not 0 < float(t.get("tolerance", 0.1)) <= 10:
-            raise ParamError(f"{where}.tolerance = {t.get('tolerance')!r}: must be in (0, 10]")
+                raise ParamError(f"{where}.{key} = {clip_repr(t[key])}: must be a month YYYY-MM")
+        if "start" not in t:
+            raise ParamError(f"{where}.start: missing; must be a month YYYY-MM")
+        numbers = {
+            k: _number(f"{where}.{k}", t.get(k, d), float, lo, hi)
+            for k, (d, lo, hi) in TARGET_NUMBERS.items()
+        }
+        if numbers["tolerance"] <= 0:
+            raise ParamError(f"{where}.tolerance = {numbers['tolerance']}: must be above 0")
         row = figures[figures["id"] == t["name"]].iloc[0]
         targets.append(
             Target(
@@ -222,75 +343,133 @@ def load_calibration(name_or_path: str, figures) -> dict:
                 statistic=t["statistic"],
                 start=str(t["start"]),
                 end=str(t.get("end", "")),
-                tolerance=float(t.get("tolerance", 0.1)),
-                weight=float(t.get("weight", 1.0)),
+                **numbers,
             )
         )
     if not targets:
         raise ParamError(f"{path.name}: targets: at least one target is needed")
-    params = {r["name"]: r for r in describe()}
+    types = schema_types()
     free = []
-    for i, f in enumerate(cfg.get("free") or []):
+    raw_free = cfg.get("free") or []
+    if not isinstance(raw_free, list):
+        raise ParamError(f"{path.name} free: must be a list of free parameters")
+    for i, f in enumerate(raw_free):
         where = f"{path.name} free[{i}]"
-        if not isinstance(f, dict) or f.get("name") not in params:
+        if not isinstance(f, dict) or f.get("name") not in types or types[f["name"]] not in (int, float):
             raise ParamError(
-                f"{where}.name = {f.get('name') if isinstance(f, dict) else f!r}: not a model parameter"
+                f"{where}.name = {clip_repr(f.get('name') if isinstance(f, dict) else f)}: not a numeric "
+                "model parameter (see `sim-run --cfg job`)"
             )
+        integer = types[f["name"]] is int
         try:
-            best, low, high = float(f["best"]), float(f["low"]), float(f["high"])
-        except (KeyError, TypeError, ValueError):
+            best, low, high = (
+                typed_value(f["name"], f[k], f"{where}.{k}", types) for k in ("best", "low", "high")
+            )
+        except KeyError:
             raise ParamError(f"{where}: needs numbers best, low, high") from None
         if not low <= best <= high or low == high:
             raise ParamError(f"{where}: needs low <= best <= high and low < high (got {low}, {best}, {high})")
-        free.append(FreeParameter(f["name"], best, low, high, bool(f.get("integer", False))))
+        free.append(FreeParameter(f["name"], float(best), float(low), float(high), integer))
     if not free:
         raise ParamError(f"{path.name}: free: at least one free parameter is needed")
     settings = {
-        k: cfg.get(k, d)
-        for k, d in (
-            ("replicates", 16),
-            ("maxiter", 12),
-            ("popsize", 6),
-            ("abc_draws", 600),
-            ("abc_replicates", 4),
-            ("abc_accept", 0.05),
-            ("seed", 1),
-        )
+        k: _number(f"{path.name} {k}", cfg.get(k, d), typ, lo, hi)
+        for k, (typ, d, lo, hi) in CALIBRATION_SETTINGS.items()
     }
-    backtest_only = list(cfg.get("backtest_only", ["population.initial_stock"]))
+    backtest_only = cfg.get("backtest_only", ["population.initial_stock"])
+    if not isinstance(backtest_only, list) or not all(b in types for b in backtest_only):
+        raise ParamError(f"{path.name} backtest_only: must be a list of model parameter names")
+    scenario = cfg.get("scenario", "backtest_2024")
+    if not isinstance(scenario, str):
+        raise ParamError(f"{path.name} scenario = {clip_repr(scenario)}: must be a scenario name")
     return {
         "path": path,
-        "scenario": cfg.get("scenario", "backtest_2024"),
+        "scenario": scenario,
         "targets": targets,
         "free": free,
-        "backtest_only": backtest_only,
+        "backtest_only": list(backtest_only),
         **settings,
     }
 
 
-def load_calibrated(name_or_path: str) -> tuple[dict, Path | None, Path]:
-    """The parameters of a ``calibrated.yaml`` (by path, or by name in ``conf/calibration/calibrated/``)
-    and its posterior."""
-    import yaml
-
+def _calibrated_file(name_or_path: str) -> Path:
     p = Path(name_or_path)
     path = (
         p
         if p.suffix in (".yaml", ".yml") or p.is_dir()
         else CONF_DIR / "calibration" / "calibrated" / f"{name_or_path}.yaml"
     )
-    if path.is_dir():
-        path = path / "calibrated.yaml"
+    return path / "calibrated.yaml" if path.is_dir() else path
+
+
+def load_calibrated(name_or_path: str) -> tuple[dict, Path | None, Path]:
+    """The parameters of a ``calibrated.yaml`` (by path, or by name in ``conf/calibration/calibrated/``)
+    and its posterior, each value checked against the schema's type and range.
+
+    Raises:
+        ParamError: one line naming the file and the field at fault.
+    """
+    path = _calibrated_file(name_or_path)
     if not path.is_file():
         names = sorted(q.stem for q in (CONF_DIR / "calibration" / "calibrated").glob("*.yaml"))
         raise ParamError(
-            f"calibration={name_or_path}: no calibrated.yaml there; known names: {', '.join(names) or 'none'}"
+            f"calibration={clip(name_or_path)}: no calibrated.yaml there; known names: "
+            f"{', '.join(names) or 'none'}"
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data.get("parameters"), dict):
+    stat = path.stat()
+    return _load_calibrated(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_calibrated(path_text: str, mtime_ns: int, size: int) -> tuple[dict, Path | None, Path]:
+    path = Path(path_text)
+    data = _read_yaml(path) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
         raise ParamError(f"{path}: has no parameters mapping")
+    types = schema_types()
+    values = {}
+    for name, value in data["parameters"].items():
+        if name not in types:
+            raise ParamError(f"{path.name} parameters: {clip_repr(name)} is not a model parameter")
+        values[name] = typed_value(name, value, f"{path.name} parameters.{name}", types)
+    try:
+        ScenarioParams().replace(**values)  # ranges and cross-field rules, before any run uses them
+    except ParamError as exc:
+        raise ParamError(f"{path.name}: {exc}") from None
     posterior = data.get("posterior")
-    return data["parameters"], (path.parent / posterior) if posterior else None, path
+    if posterior is not None and not isinstance(posterior, str):
+        raise ParamError(f"{path.name} posterior = {clip_repr(posterior)}: must be a file name")
+    return values, (path.parent / posterior) if posterior else None, path
+
+
+@functools.lru_cache(maxsize=4)
+def _read_posterior(path_text: str, mtime_ns: int):
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path_text)
+    except Exception as exc:  # noqa: BLE001 - any damage reads the same way
+        raise ParamError(f"{path_text}: unreadable posterior ({type(exc).__name__})") from None
+
+
+def posterior_draws(rc: RunConfig, keep: dict, path: Path, posterior_path: Path | None):
+    """The posterior table of a calibration and its columns that a run draws (``keep``'s names), typed."""
+    from sim.store.paths import relative
+
+    if posterior_path is None or not posterior_path.is_file():
+        raise ParamError(f"parameter_uncertainty = true: {relative(path)} names no readable posterior")
+    post = _read_posterior(str(posterior_path), posterior_path.stat().st_mtime_ns)
+    cols = [c for c in post.columns if c in keep]
+    if post.empty or not cols:
+        raise ParamError(
+            f"parameter_uncertainty = true: the posterior of {relative(path)} has no draws of forward "
+            "parameters"
+        )
+    types = schema_types()
+    for c in cols:
+        if types.get(c) is int and not (post[c].dropna() % 1 == 0).all():
+            raise ParamError(f"{relative(posterior_path)}: column {c} must hold whole numbers (an integer)")
+    return post, cols
 
 
 def calibrated_params(rc: RunConfig, explicit: set[str] = frozenset()) -> tuple[list[ScenarioParams], str]:
@@ -302,10 +481,11 @@ def calibrated_params(rc: RunConfig, explicit: set[str] = frozenset()) -> tuple[
 
     Returns:
         One :class:`ScenarioParams` per replicate (all equal without parameter uncertainty), and the
-        description of the uncertainty the replicates carry.
+        description of the uncertainty the replicates carry (paths in it relative to the project).
     """
     import numpy as np
-    import pandas as pd
+
+    from sim.store.paths import relative
 
     base = scenario_params(rc)
     if not rc.calibrated:
@@ -317,28 +497,47 @@ def calibrated_params(rc: RunConfig, explicit: set[str] = frozenset()) -> tuple[
     base = base.replace(**keep)
     if not rc.parameter_uncertainty:
         return [base] * rc.replicates, (
-            f"stochastic variation only, at the calibrated parameters of {path} "
+            f"stochastic variation only, at the calibrated parameters of {relative(path)} "
             f"(parameter uncertainty not included)"
         )
-    if posterior_path is None or not posterior_path.is_file():
-        raise ParamError(f"parameter_uncertainty = true: {path} names no readable posterior")
-    post = pd.read_parquet(posterior_path)
-    cols = [c for c in post.columns if c in keep]
-    if post.empty or not cols:
-        raise ParamError(
-            f"parameter_uncertainty = true: the posterior of {path} has no draws of forward parameters"
-        )
+    post, cols = posterior_draws(rc, keep, path, posterior_path)
+    types = schema_types()
     rows = np.random.default_rng(rc.seed).integers(0, len(post), rc.replicates)
-    out = [
-        base.replace(
-            **{
-                c: (int(post[c].iloc[i]) if isinstance(keep[c], int) else float(post[c].iloc[i]))
-                for c in cols
-            }
-        )
-        for i in rows
-    ]
+    cache: dict[int, ScenarioParams] = {}
+    out = []
+    for i in rows:
+        if i not in cache:
+            cache[i] = base.replace(**{c: types[c](post[c].iloc[i]) for c in cols})
+        out.append(cache[i])
     return out, (
         f"stochastic variation and parameter uncertainty: each replicate draws {', '.join(cols)} from the "
-        f"posterior of {path} ({len(post)} draws)"
+        f"posterior of {relative(path)} ({len(post)} draws)"
     )
+
+
+def check_calibration(rc: RunConfig, explicit: set[str] = frozenset()) -> None:
+    """Check, before any work, that a run's calibration applies: its values with the run's own, and with
+    parameter uncertainty every distinct posterior draw (cross-field rules included).
+
+    Raises:
+        ParamError: naming the calibration, the draw and the rule broken.
+    """
+    from sim.store.paths import relative
+
+    if not rc.calibrated:
+        return
+    values, posterior_path, path = load_calibrated(rc.calibrated)
+    keep = {k: v for k, v in values.items() if k not in explicit}
+    try:
+        base = scenario_params(rc).replace(**keep)
+    except ParamError as exc:
+        raise ParamError(f"{exc} (with the calibrated values of {relative(path)})") from None
+    if not rc.parameter_uncertainty:
+        return
+    post, cols = posterior_draws(rc, keep, path, posterior_path)
+    types = schema_types()
+    for i, row in enumerate(post[cols].drop_duplicates().itertuples(index=False)):
+        try:
+            base.replace(**{c: types[c](v) for c, v in zip(cols, row)})
+        except (ParamError, ValueError) as exc:
+            raise ParamError(f"{exc} (posterior draw {i} of {relative(path)})") from None

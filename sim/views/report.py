@@ -37,15 +37,63 @@ COMPARE_COLUMNS = (
 )
 
 
+COUNT_UNITS = ("persons", "count", "months", "centres", "persons/month")
+
+
+def num(x: float) -> str:
+    """A measured quantity for people, in one style everywhere: thousands separated, and as many decimals as
+    its size needs (``1,140``, ``850``, ``28.4``, ``1.25``, ``0.301``, ``0.046``)."""
+    a = abs(x)
+    if a >= 100:
+        return f"{x:,.0f}"
+    if a >= 10:
+        return f"{x:,.1f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    if a >= 0.1:
+        return f"{x:.3f}"
+    if a == 0:
+        return "0"
+    return f"{x:.2g}"
+
+
 def fmt(x: float | None, unit: str = "") -> str:
-    """A number for people: integers for counts, two decimals for shares and ratios."""
-    if x is None:
+    """A number for people: whole numbers for persons and counts, percent for shares, else :func:`num`."""
+    if x is None or (isinstance(x, float) and x != x):
         return "n/a"
-    if unit in ("persons", "count", "months"):
+    if unit in COUNT_UNITS:
         return f"{x:,.0f}"
     if unit == "share":
         return f"{100 * x:.0f} %"
-    return f"{x:,.2f}"
+    return num(float(x))
+
+
+_PARAMS = {r["name"]: r for r in describe()}
+
+
+def fmt_value(name: str, value) -> str:
+    """A parameter's value for people: whole numbers for the schema's integer parameters (``1077``, never
+    ``1077.0``), text as is, other numbers with up to four significant digits."""
+    if isinstance(value, str) or value is None:
+        return str(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if x != x:
+        return "n/a"
+    row = _PARAMS.get(name)
+    if row is not None and isinstance(row["default"], int) and not isinstance(row["default"], bool):
+        return f"{x:,.0f}"
+    if x.is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.4g}"
+
+
+def unit_of(name: str) -> str:
+    """A parameter's unit from the schema ("" for run settings and unknown names)."""
+    row = _PARAMS.get(name)
+    return row["unit"] if row else ""
 
 
 def band(s: dict, unit: str | None = None) -> str:
@@ -189,7 +237,7 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
     lines += ["", "## Settings that differ from the model's defaults", ""]
     if changed:
         lines += ["| parameter | default | this run |", "|---|---|---|"]
-        lines += [f"| `{k}` | {d} | {v} |" for k, d, v in changed]
+        lines += [f"| `{k}` | {fmt_value(k, d)} | {fmt_value(k, v)} |" for k, d, v in changed]
     else:
         lines.append("None: this run uses the model's defaults.")
     lines += [
@@ -254,7 +302,7 @@ def build_comparison(multirun_dir: Path) -> Path:
     lines = [
         "# Scenario comparison",
         "",
-        f"{len(runs)} runs below `{multirun_dir}`. Cells: median (5th to 95th percentile across replicates).",
+        f"{len(runs)} runs below this folder. Cells: median (5th to 95th percentile across replicates).",
         "",
         "| run | question | " + " | ".join(units[c].label for c in COMPARE_COLUMNS) + " |",
         "|---|---|" + "---|" * len(COMPARE_COLUMNS),
