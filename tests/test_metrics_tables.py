@@ -78,5 +78,10 @@ def test_read_run_errors_name_the_folder(tmp_path):
         read_run(tmp_path)
     for f in ("timeseries.parquet", "deals.parquet", "summary.json"):
         (tmp_path / f).write_text("garbage")
+    with pytest.raises(RunFolderError, match="summary.json: not valid JSON"):
+        read_run(tmp_path)
+    (tmp_path / "summary.json").write_text(
+        '{"scenario": "x", "replicates": 1, "months": 1, "start": "2025-12", "end": "2025-12", "outcomes": {}}'
+    )
     with pytest.raises(RunFolderError, match="unreadable run folder"):
         read_run(tmp_path)

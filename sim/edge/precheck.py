@@ -216,6 +216,7 @@ def expand_overrides(
     parsed = [
         o for o in parse_overrides(overrides) if not o.get_key_element().startswith(("hydra.", "hydra/"))
     ]
+    groups = group_options([CONF_DIR]) if groups is None else groups
     if count_jobs(overrides, groups) > cap:
         return None
     axes = []

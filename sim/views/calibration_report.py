@@ -8,9 +8,11 @@ import pandas as pd
 import yaml
 
 from sim.analysis.calibration import CalibrationResult, Target, fit_table
+from sim.store.paths import in_record
 from sim.store.tables import write_json, write_table, write_text
 
 from . import plotting
+from .numbers import fmt_value, num
 
 
 def write_calibration(
@@ -49,7 +51,7 @@ def write_calibration(
     write_text(
         out / "calibrated.yaml",
         "# Written by sim-calibrate; use with: sim-run calibration="
-        + str(out)
+        + in_record(out, out)
         + "\n"
         + yaml.safe_dump(calibrated, sort_keys=False),
     )
@@ -62,7 +64,7 @@ def write_calibration(
             out / "figures" / "posterior.png",
         )
     summary = {
-        "config": str(cfg["path"]),
+        "config": in_record(cfg["path"], out),
         "scenario": cfg["scenario"],
         "seconds": seconds,
         "evaluations": result.evaluations,
@@ -112,8 +114,8 @@ def write_calibration(
     for r in fit.itertuples():
         lines.append(
             f"| `{r.target}` | {r.statistic} | {r.window} | {r.kind.replace('_', ' ')} | {r.observed:g} | "
-            f"{100 * r.tolerance:.0f} % | {r.simulated_median:.1f} | {r.simulated_p5:.1f} to "
-            f"{r.simulated_p95:.1f} | "
+            f"{100 * r.tolerance:.0f} % | {num(r.simulated_median)} | {num(r.simulated_p5)} to "
+            f"{num(r.simulated_p95)} | "
             f"{r.loss:.2f} | {'yes' if r.met else '**no**'} |"
         )
     lines += [
@@ -133,9 +135,11 @@ def write_calibration(
     for f in cfg["free"]:
         col = result.posterior[f.name] if len(result.posterior) else pd.Series(dtype=float)
         lines.append(
-            f"| `{f.name}` | {f.best:g} | {f.low:g} to {f.high:g} | {result.best[f.name]:.4g} | "
+            f"| `{f.name}` | {fmt_value(f.name, f.best)} | {fmt_value(f.name, f.low)} to "
+            f"{fmt_value(f.name, f.high)} | {fmt_value(f.name, result.best[f.name])} | "
             + (
-                f"{col.median():.4g} | {col.quantile(0.05):.4g} to {col.quantile(0.95):.4g} |"
+                f"{fmt_value(f.name, col.median())} | {fmt_value(f.name, col.quantile(0.05))} to "
+                f"{fmt_value(f.name, col.quantile(0.95))} |"
                 if len(col)
                 else "n/a | n/a |"
             )
@@ -155,7 +159,7 @@ def write_calibration(
     ]
     lines += [
         "",
-        f"Use it: `sim-run calibration={out}` (fitted values) or add `parameter_uncertainty=true` (each "
+        f"Use it: `sim-run calibration={in_record(out, out)}` (fitted values) or add `parameter_uncertainty=true` (each "
         "replicate draws its parameters from the posterior). `backtest_only` parameters (the July 2024 "
         "stock) "
         "are not carried into forward runs.",

@@ -30,7 +30,8 @@ from sim.core.params import describe
 from sim.store.tables import RunFolderError, job_status, read_summary, read_sweep, write_table, write_text
 
 from . import plotting
-from .report import band, build_comparison, fmt, fmt_value
+from .numbers import fmt, fmt_value, num
+from .report import band, build_comparison
 
 KEY_OUTCOMES = ("final_stock", "total_arrests", "released_deal", "revolving_door_ratio")
 PARAM_NAMES = {r["name"] for r in describe()} | {"scenario", "start"}
@@ -225,7 +226,9 @@ def prim_boxes(
             "parameter": restricted,
             "low": [lims[c].iloc[0] for c in restricted],
             "high": [lims[c].iloc[1] for c in restricted],
-            "range_in_sweep": [f"{init[c].iloc[0]:.4g} to {init[c].iloc[1]:.4g}" for c in restricted],
+            "range_in_sweep": [
+                f"{fmt_value(c, init[c].iloc[0])} to {fmt_value(c, init[c].iloc[1])}" for c in restricted
+            ],
         }
     )
     chosen = traj.loc[[i], ["coverage", "density", "mass", "res_dim"]]
@@ -418,7 +421,7 @@ def build_sweep_report(
             else:
                 lines += ["| factor | mu* | 95 % interval | sigma |", "|---|---:|---:|---:|"]
                 lines += [
-                    f"| `{r.factor}` | {r.mu_star:.3g} | ±{r.mu_star_conf:.3g} | {r.sigma:.3g} |"
+                    f"| `{r.factor}` | {num(r.mu_star)} | ±{num(r.mu_star_conf)} | {num(r.sigma)} |"
                     for r in top.itertuples()
                 ]
             lines += [""]
@@ -444,7 +447,8 @@ def build_sweep_report(
                 )
                 lines += ["", "| parameter | low | high | range in sweep |", "|---|---:|---:|---|"]
                 lines += [
-                    f"| `{x.parameter}` | {x.low:.4g} | {x.high:.4g} | {x.range_in_sweep} |"
+                    f"| `{x.parameter}` | {fmt_value(x.parameter, x.low)} | {fmt_value(x.parameter, x.high)} | "
+                    f"{x.range_in_sweep} |"
                     for x in limits.itertuples()
                 ]
             lines += [
