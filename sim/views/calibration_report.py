@@ -159,7 +159,8 @@ def write_calibration(
     ]
     lines += [
         "",
-        f"Use it: `sim-run calibration={in_record(out, out)}` (fitted values) or add `parameter_uncertainty=true` (each "
+        f"Use it: `sim-run calibration={in_record(out, out)}` (fitted values) or add "
+        "`parameter_uncertainty=true` (each "
         "replicate draws its parameters from the posterior). `backtest_only` parameters (the July 2024 "
         "stock) "
         "are not carried into forward runs.",

@@ -447,8 +447,8 @@ def build_sweep_report(
                 )
                 lines += ["", "| parameter | low | high | range in sweep |", "|---|---:|---:|---|"]
                 lines += [
-                    f"| `{x.parameter}` | {fmt_value(x.parameter, x.low)} | {fmt_value(x.parameter, x.high)} | "
-                    f"{x.range_in_sweep} |"
+                    f"| `{x.parameter}` | {fmt_value(x.parameter, x.low)} | "
+                    f"{fmt_value(x.parameter, x.high)} | {x.range_in_sweep} |"
                     for x in limits.itertuples()
                 ]
             lines += [
