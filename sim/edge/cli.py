@@ -354,10 +354,32 @@ def fail(tool: str, message: str, code: int = 2) -> None:
 
 def run() -> None:
     """Entry point of ``sim-run``: check the command line, claim the output folder, then hand over to
-    Hydra."""
+    Hydra. SIGTERM and Ctrl-C end in one line at any stage."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    state: dict = {}
+    try:
+        _run(state)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        plan, folder = state.get("plan"), state.get("folder")
+        if folder is None:
+            where = "nothing was written"
+        elif plan.multirun:
+            where = "re-run the same command to resume (complete jobs are skipped)"
+        else:
+            where = f"the run in {shown(folder)} is incomplete"
+        if not isinstance(exc, Interrupted) or not exc.message:
+            exc = Interrupted(signum, f"stopped; {where}")
+        print(interrupted_line(exc), file=sys.stderr)
+        sys.exit(128 + int(signum))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(state: dict) -> None:
     argv = user_argv(sys.argv[1:])
     try:
-        plan = check(argv)
+        plan = state["plan"] = check(argv)
     except UserError as exc:
         fail("sim-run", str(exc))
     if plan.folder is None:  # --cfg, --help, --info: Hydra's business; nothing runs
@@ -372,6 +394,7 @@ def run() -> None:
         fail("sim-run", str(exc))
     except OSError as exc:
         fail("sim-run", f"{key}={folder}: cannot be created ({exc.strerror or exc})")
+    state["folder"] = folder
     try:
         # checked again under the claim: another command may have finished in the folder meanwhile
         if plan.multirun and (folder / "summary.json").exists():
@@ -391,22 +414,7 @@ def run() -> None:
         if plan.estimate:
             print(f"sim-run: {plan.estimate}", file=sys.stderr)
         sys.argv = [sys.argv[0], *_pin(plan.argv, key, folder)]
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-        try:
-            _hydra_main()
-        except (Interrupted, KeyboardInterrupt) as exc:
-            signum = getattr(exc, "signum", signal.SIGINT)
-            where = (
-                "re-run the same command to resume (complete jobs are skipped)"
-                if plan.multirun
-                else f"the run in {shown(folder)} is incomplete"
-            )
-            if not isinstance(exc, Interrupted) or not exc.message:
-                exc = Interrupted(signum, f"stopped; {where}")
-            print(interrupted_line(exc), file=sys.stderr)
-            sys.exit(128 + int(signum))
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+        _hydra_main()
     finally:
         held.release()
     if plan.multirun and SWEEP_RESULT.get("failed"):

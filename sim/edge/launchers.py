@@ -77,14 +77,16 @@ def record_failure(folder: Path, job: str, error: str, message: str, **extra: An
     """Write ``error.json`` for a job that ended without writing its own; False when the job had completed
     or already recorded its error."""
     folder = Path(folder)
-    if (folder / "outcomes.parquet").is_file() and is_run_folder(folder):
-        return False
-    if (folder / "error.json").is_file():
+    if _is_complete(folder) or (folder / "error.json").is_file():
         return False
     write_json(
         folder / "error.json", {"job": job, "error": error, "message": message, "traceback": "", **extra}
     )
     return True
+
+
+def _is_complete(folder: Path) -> bool:
+    return (Path(folder) / "outcomes.parquet").is_file() and is_run_folder(folder)
 
 
 def _completed(overrides) -> JobReturn:
@@ -94,13 +96,17 @@ def _completed(overrides) -> JobReturn:
 # ---------------------------------------------------------------------------------------- the local pool
 
 
-def _worker_main(conn, payload: bytes) -> None:  # runs in a worker process
+def _worker_main(conn) -> None:  # runs in a worker process
     import cloudpickle
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.utils import run_job
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the pool stops
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        payload = conn.recv_bytes()  # the sweep's context, sent once (workers start in parallel)
+    except (EOFError, OSError):
+        return
     hydra_context, config, task_function, singleton_state = cloudpickle.loads(payload)
     while True:
         try:
@@ -139,6 +145,19 @@ class _Worker:
     process: Any
     conn: Any
     job: tuple | None = None  # (idx, overrides, folder or None)
+    ran: bool = False  # whether it ever took a job (a worker that dies before any is a start failure)
+
+
+def _send(w: _Worker, obj: Any = None, raw: bytes | None = None) -> bool:
+    """Send to a worker; False when it has died (its pipe is closed)."""
+    try:
+        if raw is not None:
+            w.conn.send_bytes(raw)
+        else:
+            w.conn.send(obj)
+        return True
+    except (BrokenPipeError, ConnectionResetError, EOFError, OSError):
+        return False
 
 
 class ProcessPoolLauncher(Launcher):
@@ -174,10 +193,11 @@ class ProcessPoolLauncher(Launcher):
         pending = deque((initial_job_idx + i, list(o)) for i, o in enumerate(job_overrides))
         results = {idx: _completed(o) for idx, o in pending}
         workers: list[_Worker] = []
+        start_failures = 0
 
         def start() -> _Worker:
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker_main, args=(child, payload), name="sim-run-worker", daemon=True)
+            p = ctx.Process(target=_worker_main, args=(child,), name="sim-run-worker", daemon=True)
             p.start()
             child.close()
             return _Worker(p, parent)
@@ -190,23 +210,37 @@ class ProcessPoolLauncher(Launcher):
         for s in previous:
             signal.signal(s, on_signal)
         try:
-            workers = [start() for _ in range(n)]
+            workers = [start() for _ in range(n)]  # they import in parallel; the context follows
+            for w in workers:
+                _send(w, raw=payload)
             while pending or any(w.job for w in workers):
                 for w in workers:
                     if w.job is None and pending:
                         idx, overrides = pending.popleft()
-                        w.job = (idx, overrides, None)
-                        w.conn.send((idx, overrides))
+                        if _send(w, (idx, overrides)):
+                            w.job, w.ran = (idx, overrides, None), True
+                        else:  # the worker died before it took the job: the job waits for another
+                            pending.appendleft((idx, overrides))
                 busy = [w for w in workers if w.job is not None]
-                mp.connection.wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=5)
-                for w in list(workers):
+                waits = [w.conn for w in busy] + [w.process.sentinel for w in workers]
+                mp.connection.wait(waits, timeout=5)
+                for i, w in enumerate(workers):
                     self._drain(w)
-                    if not w.process.is_alive():
-                        w.process.join()
-                        if w.job is not None:
-                            self._dead(w)
-                        w.conn.close()
-                        workers[workers.index(w)] = start()
+                    if w.process.is_alive():
+                        continue
+                    w.process.join()
+                    if w.job is not None:
+                        self._dead(w)
+                    elif not w.ran:
+                        start_failures += 1
+                        if start_failures > 3 * n:
+                            raise RuntimeError(
+                                f"worker processes keep dying before they take a job (exit code "
+                                f"{w.process.exitcode}); see the messages above"
+                            )
+                    w.conn.close()
+                    workers[i] = start()
+                    _send(workers[i], raw=payload)
         except BaseException:
             self._stop(workers)
             raise
@@ -334,7 +368,7 @@ class SlurmLauncherMixin:
     """``launch`` for submitit's SLURM launcher that never crashes on, nor waits forever for, a job SLURM
     ended. Mixed into a subclass of hydra-submitit-launcher's ``SlurmLauncher``."""
 
-    poll_s = 5.0  # seconds between queue checks
+    poll_s = 2.0  # seconds between queue checks
     vanish_grace_s = 60.0  # a job gone from the queue without a result is failed after this long
     blind_limit_s = 900.0  # give up when the scheduler does not answer at all for this long
 
@@ -369,6 +403,15 @@ class SlurmLauncherMixin:
                 if k not in ("submitit_folder", "max_num_timeout", "_target_")
             }
         )
+        complete = [o for o in job_overrides if _is_complete(self._folder(o))]
+        if complete:  # a re-run: complete jobs are not submitted again
+            log.info("skipping %d complete job(s)", len(complete))
+            print(f"sim-run: {len(complete)} job(s) already complete; not submitted again", flush=True)
+        todo = [(i, o) for i, o in enumerate(job_overrides) if not _is_complete(self._folder(o))]
+        if not todo:
+            return [_completed(o) for o in job_overrides]
+        for _, o in todo:  # an old error is replaced by what this attempt records
+            (self._folder(o) / "error.json").unlink(missing_ok=True)
         job_params = [
             (
                 list(o),
@@ -377,9 +420,9 @@ class SlurmLauncherMixin:
                 f"job_id_for_{initial_job_idx + i}",
                 Singleton.get_state(),
             )
-            for i, o in enumerate(job_overrides)
+            for i, o in todo
         ]
-        for i, o in enumerate(job_overrides):
+        for i, o in todo:
             log.info("\t#%d : %s", initial_job_idx + i, " ".join(filter_overrides(o)))
         jobs = executor.map_array(self, *zip(*job_params))
         ids = [j.job_id for j in jobs]
@@ -390,7 +433,7 @@ class SlurmLauncherMixin:
             flush=True,
         )
         try:
-            self._wait(jobs, job_overrides)
+            self._wait(jobs, [o for _, o in todo])
         except KeyboardInterrupt as exc:
             raise Interrupted(
                 signal.SIGINT,
@@ -435,7 +478,7 @@ class SlurmLauncherMixin:
                     state = finals.get(job.job_id)
                     ended = state and state.split()[0] not in ("PENDING", "RUNNING", "REQUEUED", "COMPLETING")
                     # the result file may lag behind on a shared file system: wait a little for it
-                    if (ended and now - gone_since[i] > 10) or now - gone_since[i] > self.vanish_grace_s:
+                    if (ended and now - gone_since[i] > 5) or now - gone_since[i] > self.vanish_grace_s:
                         if job.paths.result_pickle.exists():
                             continue
                         self._record(job, job_overrides[i], state or "ENDED (no accounting: state unknown)")

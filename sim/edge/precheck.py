@@ -337,6 +337,10 @@ def one_line(exc: Exception, groups: dict[str, list[str]] | None = None) -> str:
         group, name = m.groups()
         options = (groups or {}).get(group, [])
         return f"{group}={clip(name)}: unknown {group}; allowed: {', '.join(options)}"
+    m = re.search(r'in "([^"]+\.ya?ml)", line (\d+)', text)
+    if m:
+        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+        return f"{clip(m.group(1), 200)} line {m.group(2)}: not valid YAML ({clip(first)})"
     full = re.search(r"full_key: ([\w.]+)", text)
     m = re.search(r"Key '([^']+)' (?:not in|is not in struct)", text)
     if m:
@@ -354,7 +358,8 @@ def clip_quoted(text: str, limit: int = 400) -> str:
     """A message with every quoted value cut to about 100 characters, and the whole to ``limit``."""
     import re
 
-    text = re.sub(r"'([^']{100,})'", lambda m: repr(clip(m.group(1))), " ".join(str(text).split()))
+    # values already cut (about 120 characters with their note) are left alone
+    text = re.sub(r"'([^']{130,})'", lambda m: repr(clip(m.group(1))), " ".join(str(text).split()))
     return clip(text, limit)
 
 
@@ -413,7 +418,9 @@ def group_options(dirs: list[Path]) -> dict[str, list[str]]:
 
 
 def scan_config_dir(folder: Path) -> None:
-    """Read every YAML file of a user's config folder with the safe reader (before Hydra reads them)."""
+    """Read every YAML file of a user's config folder with the safe reader before Hydra reads any: a file
+    too large, binary, or an alias bomb is refused here (Hydra would expand it). A plain syntax error is left
+    to Hydra, which reports it only if the run uses that file."""
     files = sorted(folder.rglob("*.yaml")) + sorted(folder.rglob("*.yml"))
     if len(files) > 2000:
         raise UserError(f"{folder}: {len(files)} YAML files; a config folder has a few dozen")
@@ -421,7 +428,8 @@ def scan_config_dir(folder: Path) -> None:
         try:
             load_yaml(f)
         except UntrustedFileError as exc:
-            raise UserError(str(exc)) from None
+            if "not valid YAML" not in str(exc):
+                raise UserError(f"{exc} (in the config folder)") from None
 
 
 def _quote(value: str) -> str:
@@ -489,7 +497,7 @@ def check(argv: list[str], progress=None) -> Plan:
 
 def closed_schema(o: Override, groups: dict[str, list[str]]) -> str:
     """One line for ``+key=v``, ``++key=v`` or ``~key``: the run's settings are a closed schema."""
-    key = o.get_key_element()
+    key = o.key_or_group
     what = "removing" if o.is_delete() else "adding"
     head = f"{clip(o.input_line)}: {what} settings is not allowed (the schema is closed)"
     if key in schema_fields() or key in groups:
