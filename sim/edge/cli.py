@@ -253,12 +253,11 @@ def _error_record(job: str, exc: BaseException) -> dict:
     if name == "UncompletedJobError" and ("timed-out" in message or "timeout" in message.lower()):
         name = "Timeout"
         message = (
-            "SLURM's time limit is near (hydra.launcher.timeout_min): the job was stopped before it "
-            "finished; "
-            f"raise timeout_min or split the job ({clip(message)})"
+            "SLURM's time limit (hydra.launcher.timeout_min) was near: the job stopped before it finished; "
+            "raise timeout_min or split the job"
         )
     elif name == "UncompletedJobError":
-        name, message = "Preempted", f"SLURM preempted the job before it finished ({clip(message)})"
+        name, message = "Preempted", "SLURM preempted the job before it finished; re-run to redo it"
     return {
         "job": job,
         "error": name,
