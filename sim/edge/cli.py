@@ -58,6 +58,7 @@ from .precheck import (  # noqa: F401 - re-exported: the tests and notebooks use
     UserError,
     check,
     clip_quoted,
+    count_jobs,
     expand_overrides,
     group_options,
 )
@@ -478,15 +479,16 @@ def report(argv: list[str] | None = None) -> None:
             try:
                 overrides, note = multirun_overrides(args.dir), ""
             except RunFolderError as exc:
-                overrides, note = (
-                    None,
-                    f"multirun.yaml is unreadable ({clip(exc, 150)}): jobs never started cannot be listed",
-                )
+                overrides, note = None, f"{clip(exc, 150)}: the jobs never started cannot be listed"
             expected = None
             if overrides:
-                expected = expand_overrides(overrides, group_options([CONF_DIR]))
+                groups = group_options([CONF_DIR])
+                expected = expand_overrides(overrides, groups)
                 if expected is None:
-                    note = "the sweep has too many jobs to list the ones never started"
+                    note = (
+                        f"the sweep was to run {count_jobs(overrides, groups):,} jobs: too many to list the "
+                        "ones never started"
+                    )
             written = build_sweep_report(args.dir, args.prim, expected, note=note)
         else:
             written = [build_comparison(args.dir)]

@@ -197,6 +197,14 @@ def check_summary(summary: Any, where: str) -> dict:
                 f"{where}: not a sim-run summary ({key} missing or not {typ.__name__}: "
                 f"{clip(repr(value) if not isinstance(value, (dict, list)) else type(value).__name__)})"
             )
+    from sim.core.metrics import HEADLINES
+
+    missing = [h.name for h in HEADLINES if h.name not in summary["outcomes"]]
+    if missing:
+        raise RunFolderError(
+            f"{where}: lacks the outcome(s) {clip(', '.join(missing))} (written by another version?); "
+            "re-run the run"
+        )
     for name, entry in summary["outcomes"].items():
         if not isinstance(entry, dict) or not all(
             entry.get(k) is None or (isinstance(entry[k], (int, float)) and not isinstance(entry[k], bool))
@@ -336,7 +344,7 @@ def _error_message(path: Path) -> str:
     try:
         info = load_json(path)
     except UntrustedFileError as exc:
-        return f"error.json unreadable ({clip(exc)})"
+        return f"error.json unreadable ({clip(str(exc).replace(str(path), 'error.json'))})"
     if not isinstance(info, dict):
         return "error.json unreadable (not a JSON object)"
     text = f"{info.get('error', 'error')}: {info.get('message', '')}"
@@ -364,7 +372,7 @@ def job_status(root: Path) -> pd.DataFrame:
                 raise UntrustedFileError("overrides.yaml: not a list of overrides")
             overrides = data
         except UntrustedFileError as exc:
-            status, message = "unreadable", clip(str(exc).replace(str(job) + "/", ""), 200)
+            status, message = "unreadable", clip(str(exc).replace(str(job / ".hydra") + "/", ""), 200)
         if status is None and (job / "outcomes.parquet").is_file() and is_run_folder(job):
             try:
                 pq.read_schema(job / "outcomes.parquet")
@@ -438,17 +446,17 @@ def multirun_overrides(root: Path) -> list[str] | None:
     try:
         cfg = load_yaml(path)
     except UntrustedFileError as exc:
-        raise RunFolderError(str(exc)) from None
+        raise RunFolderError(str(exc).replace(str(path), "multirun.yaml")) from None
     hydra_cfg = cfg.get("hydra") if isinstance(cfg, dict) else None
     overrides = hydra_cfg.get("overrides") if isinstance(hydra_cfg, dict) else None
     task = overrides.get("task") if isinstance(overrides, dict) else None
     sweeper = hydra_cfg.get("sweeper") if isinstance(hydra_cfg, dict) else None
     params = (sweeper or {}).get("params") if isinstance(sweeper, dict) else None
     if not isinstance(task, list) or not all(isinstance(t, str) for t in task):
-        raise RunFolderError(f"{path}: hydra.overrides.task is not a list of overrides")
+        raise RunFolderError("multirun.yaml: hydra.overrides.task is not a list of overrides")
     if params is not None and (
         not isinstance(params, dict) or not all(isinstance(v, (str, int, float)) for v in params.values())
     ):
-        raise RunFolderError(f"{path}: hydra.sweeper.params is not a mapping of key to values")
+        raise RunFolderError("multirun.yaml: hydra.sweeper.params is not a mapping of key to values")
     keys = {t.split("=", 1)[0] for t in task}
     return task + [f"{k}={v}" for k, v in (params or {}).items() if k not in keys]
