@@ -145,7 +145,12 @@ def _install(log: Path) -> None:
     with open(log, "a") as out:
         subprocess.run(["apt-get", "update", "-qq"], stdout=out, stderr=out, env=env, timeout=600, check=True)
         subprocess.run(
-            ["apt-get", "install", "-y", "-qq", *PACKAGES], stdout=out, stderr=out, env=env, timeout=900, check=True
+            ["apt-get", "install", "-y", "-qq", *PACKAGES],
+            stdout=out,
+            stderr=out,
+            env=env,
+            timeout=900,
+            check=True,
         )
 
 
@@ -160,7 +165,9 @@ def start(state: Path) -> Cluster | str:
         return Cluster(state)  # a Slurm is already up: use it, leave it running
     busy = [d for d in DAEMONS if _running(d)]
     if busy:
-        return f"daemons of another Slurm installation are running ({', '.join(busy)}) but Slurm does not answer"
+        return (
+            f"daemons of another Slurm installation are running ({', '.join(busy)}) but Slurm does not answer"
+        )
     try:
         _install(state / "apt.log")
     except (subprocess.SubprocessError, OSError) as exc:
@@ -187,7 +194,14 @@ def _start_daemons(cluster: Cluster) -> None:
     host = socket.gethostname().split(".")[0]
     cpus = os.cpu_count() or 1
     mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 * 7 // 10
-    for d in ("/run/munge", "/run/mysqld", "/run/slurm", "/var/spool/slurmctld", "/var/spool/slurmd", "/etc/slurm"):
+    for d in (
+        "/run/munge",
+        "/run/mysqld",
+        "/run/slurm",
+        "/var/spool/slurmctld",
+        "/var/spool/slurmd",
+        "/etc/slurm",
+    ):
         Path(d).mkdir(parents=True, exist_ok=True)
     shutil.chown("/run/munge", "munge", "munge")
     shutil.chown("/run/mysqld", "mysql", "mysql")
@@ -202,7 +216,9 @@ def _start_daemons(cluster: Cluster) -> None:
         key.chmod(0o400)
     pidfile = Path("/run/munge/munged.pid")
     pidfile.unlink(missing_ok=True)
-    subprocess.run(["su", "-s", "/bin/sh", "munge", "-c", "/usr/sbin/munged"], check=True, capture_output=True)
+    subprocess.run(
+        ["su", "-s", "/bin/sh", "munge", "-c", "/usr/sbin/munged"], check=True, capture_output=True
+    )
     _wait(lambda: pidfile.is_file() and pidfile.read_text().strip().isdigit(), 10, "munged")
     cluster.started.append(("munged", int(pidfile.read_text().strip())))
     _spawn(cluster, "mariadbd", ["/usr/sbin/mariadbd", "--user=mysql"])
@@ -220,7 +236,9 @@ def _start_daemons(cluster: Cluster) -> None:
     )
     _spawn(cluster, "slurmdbd", ["slurmdbd", "-D"])
     _wait(lambda: _ok(["sacctmgr", "-n", "show", "cluster"]), 60, "slurmdbd")
-    clusters = subprocess.run(["sacctmgr", "-n", "show", "cluster", "format=cluster"], capture_output=True, text=True)
+    clusters = subprocess.run(
+        ["sacctmgr", "-n", "show", "cluster", "format=cluster"], capture_output=True, text=True
+    )
     if "local" not in clusters.stdout:
         subprocess.run(["sacctmgr", "-i", "add", "cluster", "local"], check=True, capture_output=True)
     _spawn(cluster, "slurmctld", ["slurmctld", "-D"])

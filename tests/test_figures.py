@@ -117,7 +117,13 @@ def test_heatmap_has_a_legend_for_the_line_and_readable_labels(sweep_table):
 
 def test_morris_intervals_never_go_below_zero():
     idx = pd.DataFrame(
-        {"factor": ["a", "b"], "mu_star": [0.5, 3.0], "mu_star_conf": [2.0, 1.0], "sigma": [1, 1], "mu": [0, 0]}
+        {
+            "factor": ["a", "b"],
+            "mu_star": [0.5, 3.0],
+            "mu_star_conf": [2.0, 1.0],
+            "sigma": [1, 1],
+            "mu": [0, 0],
+        }
     )
     fig = plotting.sensitivity_bars(idx, "morris", "x")
     ax = fig.axes[0]

@@ -21,10 +21,7 @@ from sim.store.untrusted import UntrustedFileError, check_writable, load_json, l
 
 BILLION_LAUGHS = "\n".join(
     ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [
-        f"{b}: &{b} [{', '.join(['*' + a] * 9)}]"
-        for a, b in zip("abcdefgh", "bcdefghi")
-    ]
+    + [f"{b}: &{b} [{', '.join(['*' + a] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi")]
 )
 
 

@@ -136,10 +136,12 @@ class Progress:
 # ------------------------------------------------------------------------------------------------ the run
 
 
-def _points(rc: RunConfig, explicit: set[str]) -> tuple[list[tuple[int, object]], dict | None, str]:
+def _points(
+    rc: RunConfig, explicit: set[str], folder: Path | None = None
+) -> tuple[list[tuple[int, object]], dict | None, str]:
     """The parameter points this job runs (the configuration, or its chunk of a design), each as one
     scenario per replicate, and the sentence saying what uncertainty the replicates carry."""
-    per_rep, uncertainty = calibrated_params(rc, explicit)
+    per_rep, uncertainty = calibrated_params(rc, explicit, folder)
     base = per_rep[0]
     d = rc.design
     if d.method == "none":
@@ -180,7 +182,7 @@ def execute(
     """
     if rc.fail_on_purpose:
         raise RuntimeError("fail_on_purpose=true: this job fails on purpose (to test failure handling)")
-    points, design_info, uncertainty = _points(rc, explicit)
+    points, design_info, uncertainty = _points(rc, explicit, out_dir)
     started = time.perf_counter()
     series, deal_tables, outcome_tables = [], [], []
     bar = Progress(rc.replicates * len(points), job or rc.name, rc.progress, rc.progress_every)

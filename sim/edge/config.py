@@ -472,20 +472,28 @@ def posterior_draws(rc: RunConfig, keep: dict, path: Path, posterior_path: Path 
     return post, cols
 
 
-def calibrated_params(rc: RunConfig, explicit: set[str] = frozenset()) -> tuple[list[ScenarioParams], str]:
+def calibrated_params(
+    rc: RunConfig, explicit: set[str] = frozenset(), folder: Path | None = None
+) -> tuple[list[ScenarioParams], str]:
     """The parameters of each replicate of a run, with its calibration applied, and a sentence saying how.
 
     Args:
         rc: the run configuration.
         explicit: dotted names set on the command line; a calibration never overrides them.
+        folder: the run folder whose records quote the sentence (paths in it are written relative to the
+            project, else to this folder); None: relative to the project or the current folder.
 
     Returns:
         One :class:`ScenarioParams` per replicate (all equal without parameter uncertainty), and the
-        description of the uncertainty the replicates carry (paths in it relative to the project).
+        description of the uncertainty the replicates carry.
     """
     import numpy as np
 
-    from sim.store.paths import relative
+    from sim.store.paths import in_record
+    from sim.store.paths import relative as _relative
+
+    def relative(p: Path) -> str:
+        return in_record(p, folder) if folder is not None else _relative(p)
 
     base = scenario_params(rc)
     if not rc.calibrated:

@@ -532,7 +532,9 @@ def without_hydra(cfg: DictConfig) -> DictConfig:
 def _first(o: Override, groups: dict[str, list[str]]) -> str:
     if not o.is_sweep_override():
         return o.get_value_element_as_str()
-    return sweep_values(o, groups.get(o.get_key_element()))[0]
+    if isinstance(o.value(), Glob):
+        return sweep_values(o, groups.get(o.get_key_element()))[0]
+    return next(iter(o.sweep_string_iterator()))  # never lists a long range to take its first value
 
 
 def _check(composer, flags, hydra_over, group_over, value_over, groups, yes, say, started, argv) -> Plan:
@@ -551,9 +553,9 @@ def _check(composer, flags, hydra_over, group_over, value_over, groups, yes, say
     group_values = {k: sweep_values(o, groups[k]) for k, o in group_over.items()}
     if len(group_values.get("sweep", [])) > 1:
         raise UserError("sweep: choose one sweep file per command (each defines its own sweep)")
-    first_values = {k: _first(o, groups) for k, o in value_over.items()}
     counts = {k: sweep_length(o) for k, o in value_over.items()}
     _check_size(counts, group_values)
+    first_values = {k: _first(o, groups) for k, o in value_over.items()}
     converted: dict[str, list[object]] = {
         k: [convert(k, t) for t in sweep_values(o)] for k, o in value_over.items()
     }
@@ -570,9 +572,9 @@ def _check(composer, flags, hydra_over, group_over, value_over, groups, yes, say
                 group_values[key] = sweep_values(o, groups[key])
             else:
                 value_over[key] = o
-                first_values[key] = _first(o, groups)
                 counts[key] = sweep_length(o)
                 _check_size(counts, group_values)
+                first_values[key] = _first(o, groups)
                 converted[key] = [convert(key, t) for t in sweep_values(o)]
     multirun = (
         bool(flags.get("--multirun")) or str(OmegaConf.select(base, "hydra.mode")) == "RunMode.MULTIRUN"
@@ -643,7 +645,7 @@ def _check(composer, flags, hydra_over, group_over, value_over, groups, yes, say
     try:
         check_writable(folder)
     except UntrustedFileError as exc:
-        raise UserError(f"{key}={clip(exc)}") from None
+        raise UserError(f"{key}={clip(exc, 600)}") from None
     overwrite = bool(first_rc.overwrite)
     if multirun:
         if is_run_folder(folder) or (folder / "summary.json").exists():
@@ -730,25 +732,28 @@ def _bytes(n: float) -> str:
 
 def quick_timing(rc: RunConfig, explicit: set[str]) -> tuple[float, float, float]:
     """(seconds, bytes on disk, bytes in memory) per replicate-month, measured on this configuration:
-    2 replicates of up to 24 months (about a tenth of a second)."""
+    8 replicates of up to 24 months (about a tenth of a second). Disk counts the run's three tables as
+    Parquet; on 8 replicates Parquet compresses less than on thousands, so the estimate errs high."""
     import io
 
+    from sim.core.metrics import outcomes
     from sim.core.run import run_replicates
 
     from .config import calibrated_params
 
-    months = min(rc.months, 24)
-    probe = dataclasses.replace(rc, replicates=2)
-    params, _ = calibrated_params(probe, explicit)
+    months, reps = min(rc.months, 24), 8
+    params, _ = calibrated_params(dataclasses.replace(rc, replicates=reps), explicit)
     run_replicates(params[0], 2, 1, rc.seed)  # warm-up
     t0 = time.perf_counter()
-    res = run_replicates(params, months, 2, rc.seed)
-    seconds = (time.perf_counter() - t0) / (2 * months)
-    buf = io.BytesIO()
-    res.timeseries.to_parquet(buf, index=False)
-    disk = buf.tell() / (2 * months)
-    memory = res.timeseries.memory_usage(deep=True).sum() / (2 * months)
-    return seconds, disk, memory
+    res = run_replicates(params, months, reps, rc.seed)
+    seconds = (time.perf_counter() - t0) / (reps * months)
+    disk = 0
+    for table in (res.timeseries, res.deals, outcomes(res.timeseries, res.deals)):
+        buf = io.BytesIO()
+        table.to_parquet(buf, index=False)
+        disk += buf.tell()
+    memory = res.timeseries.memory_usage(deep=True).sum()
+    return seconds, disk / (reps * months), memory / (reps * months)
 
 
 def physical_memory() -> float:
