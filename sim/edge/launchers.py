@@ -38,13 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides, setup_globals
 from hydra.plugins.launcher import Launcher
 from omegaconf import OmegaConf, open_dict
 
 from sim.store.paths import ROOT
-from sim.store.tables import is_run_folder, write_json
+from sim.store.tables import is_run_folder, write_json, write_text
 
 log = logging.getLogger("sim-run")
 GRACE_S = 5.0  # seconds a stopped worker gets to end before SIGKILL
@@ -73,12 +74,18 @@ def job_dir(hydra_context, config, overrides: list[str]) -> Path:
     return Path(str(sweep_config.hydra.sweep.dir)) / str(sweep_config.hydra.sweep.subdir)
 
 
-def record_failure(folder: Path, job: str, error: str, message: str, **extra: Any) -> bool:
+def record_failure(
+    folder: Path, job: str, error: str, message: str, overrides: list[str] | None = None, **extra: Any
+) -> bool:
     """Write ``error.json`` for a job that ended without writing its own; False when the job had completed
-    or already recorded its error."""
+    or already recorded its error. A job that died before Hydra set its folder up also gets Hydra's
+    ``.hydra/overrides.yaml``, so that the sweep's report and summary count it."""
     folder = Path(folder)
     if _is_complete(folder) or (folder / "error.json").is_file():
         return False
+    marker = folder / ".hydra" / "overrides.yaml"
+    if overrides is not None and not marker.is_file():
+        write_text(marker, yaml.safe_dump([str(o) for o in overrides], default_flow_style=False))
     write_json(
         folder / "error.json", {"job": job, "error": error, "message": message, "traceback": "", **extra}
     )
@@ -273,7 +280,7 @@ class ProcessPoolLauncher(Launcher):
             elif kind == "error":  # Hydra could not even set the job up: record it where it would write
                 error, message, trace = data
                 folder = w.job[2] or job_dir(self.hydra_context, self.config, w.job[1])
-                record_failure(folder, self._name(folder), error, message, traceback=trace)
+                record_failure(folder, self._name(folder), error, message, w.job[1], traceback=trace)
                 log.error("job #%d failed before it started: %s: %s", idx, error, message)
                 w.job = None
 
@@ -294,7 +301,9 @@ class ProcessPoolLauncher(Launcher):
             message = f"the job's worker process was killed by {name}{why}; the sweep went on without it"
         else:
             name, message = None, f"the job's worker process exited with code {code}; the sweep went on"
-        if record_failure(folder, self._name(folder), "WorkerDied", message, signal=name, exit_code=code):
+        if record_failure(
+            folder, self._name(folder), "WorkerDied", message, overrides, signal=name, exit_code=code
+        ):
             log.error("job #%d (%s) failed: %s", idx, self._name(folder), message)
         w.job = None
 
@@ -358,10 +367,11 @@ def final_states(job_ids: list[str]) -> dict[str, str]:
     return states
 
 
-def _submitit_slurm():
-    from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher as Base
-
-    return Base
+def warning_delay(timeout_min: float | None, delay_s: int) -> int:
+    """Seconds before the time limit at which SLURM warns the job: ``delay_s``, but at most a tenth of the
+    limit (and at least 5 s), so that with ``timeout_min=1`` the warning does not come at once."""
+    limit_s = 60 * float(timeout_min or 60)
+    return int(delay_s) if delay_s <= limit_s / 10 else max(5, int(limit_s / 10))
 
 
 class SlurmLauncherMixin:
@@ -376,10 +386,9 @@ class SlurmLauncherMixin:
         import submitit
 
         params = dict(self.params)
-        timeout_s = 60 * float(params.get("timeout_min") or 60)
         delay = params.get("signal_delay_s")
-        if delay is not None and delay > timeout_s / 10:
-            params["signal_delay_s"] = max(5, int(timeout_s / 10))
+        if delay is not None and warning_delay(params.get("timeout_min"), delay) != delay:
+            params["signal_delay_s"] = warning_delay(params.get("timeout_min"), delay)
             log.info(
                 "signal_delay_s %s is long for timeout_min=%s: the warning signal now comes %s s before "
                 "the limit",
@@ -518,6 +527,7 @@ class SlurmLauncherMixin:
             name,
             error,
             message,
+            list(overrides),
             slurm_state=state,
             slurm_job_id=job.job_id,
             traceback=project_traceback(detail),
