@@ -529,7 +529,9 @@ def test_damaged_sweeps_are_reported_not_crashed_on(scenario_sweep, capsys, tmp_
     d = tmp_path / "damaged"
     shutil.copytree(scenario_sweep, d)
     jobs = sorted(p.parent.parent for p in d.glob("*/*/.hydra/overrides.yaml"))
-    (jobs[0] / "outcomes.parquet").write_bytes(b"PAR1" + os.urandom(300) + b"PAR1")
+    table = bytearray((jobs[0] / "outcomes.parquet").read_bytes())
+    table[4:2000] = bytes((b * 7 + 13) % 256 for b in table[4:2000])  # data pages damaged, footer intact
+    (jobs[0] / "outcomes.parquet").write_bytes(bytes(table))
     (d / "multirun.yaml").write_text(BILLION_LAUGHS)
     code, out, err = _report([d], capsys)
     assert code == 0, err

@@ -26,6 +26,16 @@ class _Job:
         self.paths = SimpleNamespace(result_pickle=folder / f"{job_id}_result.pkl")
 
 
+def _wait_at_most(waiter, jobs, overrides, seconds: float = 20.0) -> None:
+    """Run the waiting loop in a thread; fail (instead of hanging the suite) if it waits longer."""
+    import threading
+
+    t = threading.Thread(target=waiter._wait, args=(jobs, overrides), daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), f"still waiting after {seconds} s"
+
+
 class _Waiter(launchers.SlurmLauncherMixin):
     poll_s, vanish_grace_s, blind_limit_s = 0.05, 0.5, 0.5
 
@@ -43,9 +53,8 @@ class _Waiter(launchers.SlurmLauncherMixin):
 def test_a_job_gone_from_the_queue_without_accounting_is_not_waited_for_forever(tmp_path, monkeypatch):
     monkeypatch.setattr(launchers, "queue_states", lambda ids: {})  # left the queue
     monkeypatch.setattr(launchers, "final_states", lambda ids: {})  # no sacct
-    w, started = _Waiter(), time.monotonic()
-    w._wait([_Job(tmp_path, "7_0")], [["seed=1"]])
-    assert time.monotonic() - started < 10
+    w = _Waiter()
+    _wait_at_most(w, [_Job(tmp_path, "7_0")], [["seed=1"]], 10)
     assert w.recorded == [("7_0", "ENDED (no accounting: state unknown)")]
 
 
@@ -57,14 +66,14 @@ def test_a_cancelled_job_is_recorded_with_its_state_and_the_others_collected(tmp
     monkeypatch.setattr(_Waiter, "vanish_grace_s", 30.0)  # the accounting state is enough
     monkeypatch.setattr(launchers.time, "monotonic", _fast_clock())
     w = _Waiter()
-    w._wait(jobs, [["seed=1"], ["seed=2"]])
+    _wait_at_most(w, jobs, [["seed=1"], ["seed=2"]])
     assert w.collected == ["8_0"] and w.recorded == [("8_1", "CANCELLED by 0")]
 
 
 def test_a_scheduler_that_does_not_answer_is_given_up_on(tmp_path, monkeypatch):
     monkeypatch.setattr(launchers, "queue_states", lambda ids: None)
     w = _Waiter()
-    w._wait([_Job(tmp_path, "9_0")], [["seed=1"]])
+    _wait_at_most(w, [_Job(tmp_path, "9_0")], [["seed=1"]], 10)
     assert w.recorded == [("9_0", "UNKNOWN (squeue does not answer)")]
 
 
