@@ -89,6 +89,11 @@ def one_line_error(text: str, tool: str = "sim-run") -> str:
         ),
         (["-m", "scenario=baseline,us_snapback", "sweep=levers,sobol"], "sweep: choose one sweep file"),
         (["eu.stance=" + "x" * 5000], "eu.stance = 'xxxx"),
+        (["-m", "seed=1,2", "hydra.launcher.n_jobs=abc"], "hydra.launcher.n_jobs = 'abc': must be a whole"),
+        (
+            ["-m", "seed=1,2", "hydra/launcher=slurm", "hydra.launcher.timeout_min=x"],
+            "must be of type Integer",
+        ),
     ],
 )
 def test_bad_command_lines_are_one_line_naming_the_field(argv, says, tmp_path):

@@ -279,6 +279,10 @@ def allowed_value(key: str) -> str:
 
 def unknown_key(key: str) -> str:
     """One line for a key the schema does not have, naming the keys allowed at that level."""
+    if key.startswith("hydra."):
+        return (
+            f"{clip(key)}: unknown key; `sim-run --cfg hydra` (with the same launcher) lists Hydra's settings"
+        )
     parts = key.split(".")
     fields = schema_fields()
     for depth in range(len(parts) - 1, -1, -1):
@@ -348,6 +352,9 @@ def one_line(exc: Exception, groups: dict[str, list[str]] | None = None) -> str:
     m = re.search(r"Could not override '([^']+)'", text)
     if m:
         return unknown_key(m.group(1))
+    m = re.search(r"Value '([^']*)' of type '\w+' could not be converted to (\w+)", text)
+    if m:
+        return f"{full.group(1) if full else 'value'} = {clip_repr(m.group(1))}: must be of type {m.group(2)}"
     if full and full.group(1) in schema_fields():
         return f"{full.group(1)}: must be {allowed_value(full.group(1))}"
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(exc).__name__)
@@ -678,10 +685,18 @@ def _check(composer, flags, hydra_over, group_over, value_over, groups, yes, say
 
 
 def _workers(cfg: DictConfig, jobs: int, multirun: bool) -> int:
+    """Jobs running at once (for the size estimate); checks the pool's ``n_jobs``."""
     if not multirun:
         return 1
     target = str(OmegaConf.select(cfg, "hydra.launcher._target_") or "")
     n = OmegaConf.select(cfg, "hydra.launcher.n_jobs")
+    if "ProcessPoolLauncher" in target and (
+        not isinstance(n, int) or isinstance(n, bool) or n == 0 or n < -1
+    ):
+        raise UserError(
+            f"hydra.launcher.n_jobs = {clip_repr(n)}: must be a whole number of worker processes, or -1 for "
+            "one per core"
+        )
     if "Slurm" in target:
         n = OmegaConf.select(cfg, "hydra.launcher.array_parallelism") or jobs
     elif "BasicLauncher" in target:
