@@ -201,6 +201,7 @@ class ProcessPoolLauncher(Launcher):
         results = {idx: _completed(o) for idx, o in pending}
         workers: list[_Worker] = []
         start_failures = 0
+        self._ended, self._total, self._said = 0, len(job_overrides), time.monotonic()
 
         def start() -> _Worker:
             parent, child = ctx.Pipe()
@@ -277,12 +278,14 @@ class ProcessPoolLauncher(Launcher):
                 w.job = (idx, w.job[1], Path(data))
             elif kind == "done":
                 w.job = None
+                self._progress()
             elif kind == "error":  # Hydra could not even set the job up: record it where it would write
                 error, message, trace = data
                 folder = w.job[2] or job_dir(self.hydra_context, self.config, w.job[1])
                 record_failure(folder, self._name(folder), error, message, w.job[1], traceback=trace)
                 log.error("job #%d failed before it started: %s: %s", idx, error, message)
                 w.job = None
+                self._progress()
 
     def _name(self, folder: Path) -> str:
         try:
@@ -306,6 +309,15 @@ class ProcessPoolLauncher(Launcher):
         ):
             log.error("job #%d (%s) failed: %s", idx, self._name(folder), message)
         w.job = None
+        self._progress()
+
+    def _progress(self, every: float | None = None) -> None:
+        """A line on the sweep's progress at most every ``progress_every`` seconds (and at the last job)."""
+        self._ended += 1
+        every = every or float(OmegaConf.select(self.config, "progress_every") or 30.0)
+        if self._ended == self._total or time.monotonic() - self._said >= every:
+            self._said = time.monotonic()
+            log.info("sweep: %s of %s jobs ended", f"{self._ended:,}", f"{self._total:,}")
 
     @staticmethod
     def _stop(workers: list[_Worker]) -> None:
