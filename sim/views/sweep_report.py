@@ -27,7 +27,15 @@ from sim.analysis.conditions import parse as parse_condition
 from sim.analysis.text import clip
 from sim.core.metrics import HEADLINES
 from sim.core.params import describe
-from sim.store.tables import RunFolderError, job_status, read_summary, read_sweep, write_table, write_text
+from sim.store.tables import (
+    RunFolderError,
+    clean_stray_tmp,
+    job_status,
+    read_summary,
+    read_sweep,
+    write_table,
+    write_text,
+)
 
 from . import plotting
 from .numbers import fmt, fmt_value, num
@@ -265,6 +273,7 @@ def build_sweep_report(
         note: a sentence for the top of the report (e.g. why the jobs never started cannot be listed).
     """
     root = Path(root)
+    clean_stray_tmp(root)  # left by a report killed while writing
     status = job_status(root)
     if status.empty:
         raise RunFolderError(f"{root}: no sweep jobs (folders with .hydra/overrides.yaml) below it")
