@@ -12,6 +12,7 @@ from sim.core.metrics import HEADLINES, outcomes
 from sim.core.params import describe
 from sim.views import plotting
 from sim.views.numbers import fmt, fmt_value, num
+from sim.views.report import band
 from sim.views.sweep_report import KEY_OUTCOMES, best_and_worst
 
 UNITS = {h.name: h for h in HEADLINES}
@@ -154,3 +155,5 @@ def test_numbers_read_the_same_everywhere():
     assert fmt_value("population.initial_stock", 1077.0) == "1,077"  # an integer parameter, never 1077.0
     assert fmt_value("us.price_per_prisoner", 1.5) == "1.5"
     assert fmt(0.25, "share") == "25 %" and fmt(None) == "n/a"
+    assert band({"median": 1.03, "p5": 0.914, "p95": 1.08}, "arrests/release") == "1.03 (0.91 to 1.08)"
+    assert band({"median": 1077.0, "p5": 998.0, "p95": 1140.0}, "persons") == "1,077 (998 to 1,140)"

@@ -9,24 +9,32 @@ from sim.core.params import describe
 COUNT_UNITS = ("persons", "count", "months", "centres", "persons/month")
 
 
-def num(x: float) -> str:
-    """A measured quantity for people, in one style everywhere: thousands separated, and as many decimals as
-    its size needs (``1,140``, ``850``, ``28.4``, ``1.25``, ``0.301``, ``0.046``)."""
-    a = abs(x)
+def _decimals(a: float) -> int | None:
+    """Decimals for a quantity of size ``a`` (None: two significant digits, for sizes below 0.1)."""
     if a >= 100:
-        return f"{x:,.0f}"
+        return 0
     if a >= 10:
-        return f"{x:,.1f}"
+        return 1
     if a >= 1:
-        return f"{x:.2f}"
+        return 2
     if a >= 0.1:
-        return f"{x:.3f}"
-    if a == 0:
+        return 3
+    return None
+
+
+def num(x: float, like: float | None = None) -> str:
+    """A measured quantity for people, in one style everywhere: thousands separated, and as many decimals as
+    its size needs (``1,140``, ``850``, ``28.4``, ``1.25``, ``0.301``, ``0.046``). ``like``: the size that
+    sets the decimals (so that a median and its band read alike: ``1.03 (0.91 to 1.08)``)."""
+    if x == 0 and like is None:
         return "0"
-    return f"{x:.2g}"
+    d = _decimals(abs(x if like is None else like))
+    if d is None:
+        return f"{x:.2g}"
+    return f"{x:,.{d}f}"
 
 
-def fmt(x: float | None, unit: str = "") -> str:
+def fmt(x: float | None, unit: str = "", like: float | None = None) -> str:
     """A number for people: whole numbers for persons and counts, percent for shares, else :func:`num`."""
     if x is None or (isinstance(x, float) and x != x):
         return "n/a"
@@ -34,7 +42,7 @@ def fmt(x: float | None, unit: str = "") -> str:
         return f"{x:,.0f}"
     if unit == "share":
         return f"{100 * x:.0f} %"
-    return num(float(x))
+    return num(float(x), like)
 
 
 _PARAMS = {r["name"]: r for r in describe()}

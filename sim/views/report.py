@@ -43,7 +43,9 @@ def band(s: dict, unit: str | None = None) -> str:
     unit = s.get("unit", "") if unit is None else unit
     if s.get("median") is None:
         return "n/a"
-    return f"{fmt(s['median'], unit)} ({fmt(s['p5'], unit)} to {fmt(s['p95'], unit)})"
+    sizes = [abs(float(s[k])) for k in ("median", "p5", "p95") if s.get(k) is not None and s[k] == s[k]]
+    like = max(sizes) if sizes else None  # one number of decimals for the median and its band
+    return f"{fmt(s['median'], unit, like)} ({fmt(s['p5'], unit, like)} to {fmt(s['p95'], unit, like)})"
 
 
 def observed_points(ts: pd.DataFrame) -> list[dict]:
