@@ -16,6 +16,11 @@ from sim.views.report import band
 from sim.views.sweep_report import KEY_OUTCOMES, best_and_worst
 
 UNITS = {h.name: h for h in HEADLINES}
+SCHEMA = {r["name"]: r for r in describe()}
+# two levers with units, read from the schema (names change as the model grows)
+LEVER, LEVER2 = [
+    n for n, r in SCHEMA.items() if r["role"] == "lever" and type(r["default"]) is float and r["plausible"]
+][:2]
 
 
 def _integral(labels) -> bool:
@@ -61,8 +66,8 @@ def sweep_table(baseline_run):
     for i, (name, price) in enumerate((("baseline", 0.5), ("us_conditional", 1.0), ("us_snapback", 2.0))):
         t = table.copy()
         t["scenario"] = name
-        t["us.price_per_prisoner"] = price
-        t["us.relief_per_round"] = [0.1, 0.3][i % 2] if reps else 0.1
+        t[LEVER] = price
+        t[LEVER2] = [0.1, 0.3][i % 2] if reps else 0.1
         t["final_stock"] = t["final_stock"] + 100 * i
         parts.append(t)
     return pd.concat(parts, ignore_index=True)
@@ -78,10 +83,10 @@ def test_scenarios_are_not_joined_by_a_line(sweep_table):
 
 
 def test_numeric_levers_keep_their_line_and_show_their_unit(sweep_table):
-    fig = plotting.outcome_vs_param(sweep_table, "us.price_per_prisoner", KEY_OUTCOMES, UNITS)
-    unit = {r["name"]: r["unit"] for r in describe()}["us.price_per_prisoner"]
+    fig = plotting.outcome_vs_param(sweep_table, LEVER, KEY_OUTCOMES, UNITS)
+    unit = SCHEMA[LEVER]["unit"]
     for ax in fig.axes:
-        assert ax.get_xlabel() == f"us.price_per_prisoner ({unit})"
+        assert ax.get_xlabel() == f"{LEVER} ({unit})"
         assert any(len(line.get_xdata()) == 3 for line in ax.get_lines())
 
 
@@ -99,11 +104,11 @@ def test_heatmap_has_a_legend_for_the_line_and_readable_labels(sweep_table):
     for price in (0.5, 1.0, 2.0):
         for relief in (0.1, 0.3):
             t = sweep_table.head(4).copy()
-            t["us.price_per_prisoner"], t["us.relief_per_round"] = price, relief
+            t[LEVER], t[LEVER2] = price, relief
             t["revolving_door_ratio"] = 0.4 * price + relief
             parts.append(t)
     df = pd.concat(parts, ignore_index=True)
-    fig = plotting.heatmaps(df, "us.price_per_prisoner", "us.relief_per_round", KEY_OUTCOMES, UNITS)
+    fig = plotting.heatmaps(df, LEVER, LEVER2, KEY_OUTCOMES, UNITS)
     ratio_ax = fig.axes[KEY_OUTCOMES.index("revolving_door_ratio")]
     legend = ratio_ax.get_legend()
     assert legend is not None and "1 arrest per release" in [t.get_text() for t in legend.get_texts()]
@@ -153,7 +158,7 @@ def test_numbers_read_the_same_everywhere():
     assert fmt(850.0, "RU") == "850" and fmt(1140.0, "RU") == "1,140"
     assert num(28.41) == "28.4" and num(1.234) == "1.23" and num(0.3012) == "0.301"
     assert fmt_value("population.initial_stock", 1077.0) == "1,077"  # an integer parameter, never 1077.0
-    assert fmt_value("us.price_per_prisoner", 1.5) == "1.5"
+    assert fmt_value(LEVER, 1.5) == "1.5"  # a float lever
     assert fmt(0.25, "share") == "25 %" and fmt(None) == "n/a"
     assert band({"median": 1.03, "p5": 0.914, "p95": 1.08}, "arrests/release") == "1.03 (0.91 to 1.08)"
     assert band({"median": 1077.0, "p5": 998.0, "p95": 1140.0}, "persons") == "1,077 (998 to 1,140)"
