@@ -36,8 +36,8 @@ test: venv browser lint
 
 # ruff: style and correctness checks over the package, the tests and the benchmarks (part of `make test`)
 lint: venv
-	$(BIN)/ruff check sim tests benchmarks
-	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks hydra_plugins conftest.py
+	$(BIN)/ruff format --check sim tests benchmarks hydra_plugins conftest.py
 
 bench: venv
 	$(BIN)/python benchmarks/bench_core.py

@@ -24,7 +24,10 @@ def model(params=None, **changes):
 
 # ------------------------------------------------------------------ the regime
 def test_regime_arrests_more_when_chips_are_worth_more():
-    m = model()
+    # relief enough to pay the tripled price for every prisoner, so that exhaustion does not cap the chip
+    # value at what the relief can buy (price x exhaustion = min(price, relief / equivalents))
+    m = model(**{"us.instruments.banking.value": 1e5})
+    assert m.counterparts["us"].exhaustion(3 * m.regime.price["us"]) == 1.0
     base = m.regime.decide_arrests()
     chip = m.regime.last["chip"]
     m.regime.price["us"] *= 3.0  # the going price of a prisoner triples

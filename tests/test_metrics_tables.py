@@ -87,5 +87,12 @@ def test_read_run_errors_name_the_folder(tmp_path):
         read_run(tmp_path)
     for f in ("timeseries.parquet", "deals.parquet", "summary.json"):
         (tmp_path / f).write_text("garbage")
+    with pytest.raises(RunFolderError, match="summary.json: not valid JSON"):
+        read_run(tmp_path)
+    from sim.core.metrics import HEADLINES
+
+    outcomes = {h.name: {"median": 1.0, "p5": 0.0, "p95": 2.0} for h in HEADLINES}
+    summary = {"scenario": "x", "replicates": 1, "months": 1, "start": "2025-12", "end": "2025-12"}
+    (tmp_path / "summary.json").write_text(json.dumps({**summary, "outcomes": outcomes}))
     with pytest.raises(RunFolderError, match="unreadable run folder"):
         read_run(tmp_path)

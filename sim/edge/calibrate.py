@@ -34,6 +34,7 @@ from sim.store.paths import CONF_DIR, relative
 from sim.store.sources import SeedsError, load_monitoring
 from sim.store.tables import RunFolderError, provenance, write_json, write_table
 from sim.store.timelines import load_timeline
+from sim.store.untrusted import UntrustedFileError, check_writable
 from sim.views.fit_report import draw_figures, fit_text, write_fit
 
 QUICK = {"population": [60, 60], "max_populations": 2, "max_walltime_s": 120.0}
@@ -43,8 +44,22 @@ class UserError(ValueError):
     """Bad command-line input (one line)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line (no usage block)."""
+
+    def error(self, message: str) -> None:
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def _claim(out: Path) -> None:
     """Create ``out`` for this fit alone; refuse a folder that holds anything."""
+    try:
+        check_writable(out)
+    except UntrustedFileError as exc:
+        raise UserError(f"--out {exc}") from None
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {relative(out)}: is a file, not a folder")
     if out.exists() and any(out.iterdir()):
         raise UserError(f"--out {relative(out)}: already holds files; choose a new folder")
     try:
@@ -71,7 +86,7 @@ def prepare(cfg: dict):
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``sim-calibrate``."""
-    ap = argparse.ArgumentParser(prog="sim-calibrate", description=__doc__.splitlines()[0])
+    ap = _Parser(prog="sim-calibrate", description=__doc__.splitlines()[0])
     ap.add_argument(
         "config", nargs="?", default="belarus", help="a case (conf/calibration/CASE.yaml) or a YAML path"
     )

@@ -1,8 +1,12 @@
 """Hydra edge, part 2: the command-line tools ``sim-run`` and ``sim-report``.
 
-``sim-run`` validates the whole command line first (every value of every swept key, composed and
-range-checked, and the output folder), so bad input gets one line naming the field and the allowed values,
-exits non-zero, and writes nothing. Only then does Hydra start the run(s).
+``sim-run`` checks the whole command line first (:mod:`sim.edge.precheck`: every value of every swept key,
+every combination, the calibration, the output folder, the size), so bad input gets one line naming the field
+and the allowed values, exits with code 2, and writes nothing. It then claims the output folder
+(:mod:`sim.store.claims`), so two commands never write into one folder, pins the folder on Hydra's command
+line, and hands over to Hydra. A sweep's jobs run through :mod:`sim.edge.launchers`: a dead job is recorded
+and the sweep goes on; a sweep with failed jobs exits with code 1 and says how many; SIGTERM or Ctrl-C ends
+in one line (exit code 130 or 143) without leaving workers behind.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import signal
 import sys
 import time
 import traceback
@@ -20,47 +25,49 @@ import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Glob
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis import design
-from sim.core.calendar import month_index, month_text
+from sim.analysis.text import clip
 from sim.core.metrics import constant_outcomes, outcomes, summarise
-from sim.core.params import ParamError, flatten
+from sim.core.params import flatten
 from sim.core.run import run_replicates, spawn_seeds
+from sim.store.claims import FolderBusy, claim
+from sim.store.paths import in_record
 from sim.store.tables import (
     RunFolderError,
-    find_runs,
+    clean_stray_tmp,
     holds_results,
+    holds_sweep,
     is_run_folder,
+    job_status,
     multirun_overrides,
     provenance,
+    remove_outputs,
     write_json,
     write_run,
     write_table,
 )
+from sim.store.untrusted import UntrustedFileError
 from sim.views.report import build_comparison, build_run_report
 
-from .config import CONF_DIR, RunConfig, forward_setup, register, scenario_params, to_run_config
+from .config import CONF_DIR, RunConfig, end_month, forward_setup, register, scenario_params, to_run_config
+from .launchers import Interrupted, interrupted_line, project_traceback
+from .precheck import (  # noqa: F401 - re-exported: the tests and notebooks use them from here
+    UserError,
+    check,
+    clip_quoted,
+    count_jobs,
+    expand_overrides,
+    group_options,
+    one_line,
+)
 
 register()
 log = logging.getLogger("sim-run")
-_FLAGS_WITH_VALUE = {
-    "--config-path",
-    "-cp",
-    "--config-name",
-    "-cn",
-    "--config-dir",
-    "-cd",
-    "--experimental-rerun",
-}
-
-
-class UserError(ValueError):
-    """Bad input from the command line: reported in one line, before any work starts."""
+SWEEP_RESULT: dict[str, int] = {}  # filled by SweepSummary at the end of a multirun, read by run()
 
 
 def scenarios() -> list[str]:
@@ -68,141 +75,75 @@ def scenarios() -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
 
 
-def _one_line(exc: Exception) -> str:
-    """Turn a Hydra/OmegaConf/parameter error into one line naming the field and what is allowed."""
-    if isinstance(exc, ParamError):
-        return str(exc)
-    text = str(exc) + ("\n" + str(exc.__cause__) if exc.__cause__ is not None else "")
-    m = re.search(r"Could not find '(\w+)/([^']*)'", text)
-    if m:
-        group, name = m.groups()
-        options = scenarios() if group == "scenario" else []
-        return f"{group}={name}: unknown {group}; allowed: {', '.join(options)}"
-    m = re.search(r"Key '([^']+)' not in '(\w+)'", text)
-    full = re.search(r"full_key: ([\w.]+)", text)
-    if m:
-        return (
-            f"{full.group(1) if full else m.group(1)}: unknown key; allowed: "
-            f"{', '.join(_fields_of(m.group(2)))}"
-        )
-    m = re.search(r"Value '([^']*)' of type '\w+' could not be converted to (\w+)", text)
-    if m:
-        return f"{full.group(1) if full else 'value'} = {m.group(1)!r}: must be of type {m.group(2)}"
-    m = re.search(r"Could not override '([^']+)'", text)
-    if m:
-        return f"{m.group(1)}: unknown key; see `sim-run --cfg job` for the keys"
-    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(exc).__name__)
-    return first + (f" (field {full.group(1)})" if full else "")
+#: Keys the user types that name config fields by another name: ``conf/calibration/`` and ``conf/timeline/``
+#: are folders of calibration set-ups and timelines, which Hydra would take ``calibration=`` and ``timeline=``
+#: to choose from.
+USER_KEYS = {"calibration": "calibrated", "timeline": "timeline_mode"}
 
 
-def _fields_of(class_name: str) -> list[str]:
-    """Field names of a schema dataclass, by class name (for error messages)."""
-    import dataclasses
-
-    from sim.core import params
-
-    cls = RunConfig if class_name == "RunConfig" else getattr(params, class_name, None)
-    return [f.name for f in dataclasses.fields(cls)] if cls is not None else []
-
-
-def _split_argv(argv: list[str]) -> tuple[list[str], bool, bool]:
-    """(overrides, multirun, other_flags): separate Hydra's flags from key=value overrides."""
-    overrides, multirun, other, skip = [], False, False, False
+def user_argv(argv: list[str]) -> list[str]:
+    """Map the user's ``calibration=X`` and ``timeline=X`` to the config fields ``calibrated`` and
+    ``timeline_mode``."""
+    out = []
     for a in argv:
-        if skip:
-            skip = False
-            continue
-        if a in ("-m", "--multirun"):
-            multirun = True
-        elif a.startswith("-"):
-            other = True
-            skip = a in _FLAGS_WITH_VALUE
-        else:
-            overrides.append(a)
-    return overrides, multirun, other
-
-
-def _sweep_values(o) -> list[str]:
-    """The values of a parsed sweep override, as text; ``glob(...)`` is expanded against the scenarios."""
-    glob = o.value()
-    if not isinstance(glob, Glob):
-        return [str(v) for v in o.sweep_string_iterator()]
-    if o.get_key_element() != "scenario":  # glob(...) selects files of a config group: only scenario is one
-        raise UserError(f"{o.get_key_element()}: glob() sweeps only work over scenario")
-    values = glob.filter(scenarios())
-    if not values:
-        raise UserError(
-            f"scenario={o.input_line.split('=', 1)[1]}: matches no scenario; allowed: "
-            f"{', '.join(scenarios())}"
-        )
-    return values
-
-
-def _variants(overrides: list[str]) -> list[list[str]]:
-    """Override lists to check: every swept value of each key once (others at their first value)."""
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    base, sweeps = [], []
-    for o in parsed:
-        if o.is_sweep_override():
-            values = _sweep_values(o)
-            base.append(f"{o.get_key_element()}={values[0]}")
-            sweeps.append((len(base) - 1, o.get_key_element(), values))
-        else:
-            base.append(o.input_line)
-    out = [base]
-    for pos, key, values in sweeps:
-        for v in values[1:]:
-            variant = list(base)
-            variant[pos] = f"{key}={v}"
-            out.append(variant)
+        for key, field_name in USER_KEYS.items():
+            a = re.sub(rf"^([+~]?){key}=", rf"\g<1>{field_name}=", a)
+        out.append(a)
     return out
 
 
-def expand_overrides(overrides: list[str]) -> list[dict[str, str]]:
-    """Every combination of the values of the (sweep) overrides, as key -> value text; hydra.* keys
-    dropped."""
-    import itertools
-
-    axes = []
-    for o in OverridesParser.create().parse_overrides(overrides):
-        key = o.get_key_element()
-        if key.startswith(("hydra.", "hydra/")):
-            continue
-        values = _sweep_values(o) if o.is_sweep_override() else [o.get_value_element_as_str()]
-        axes.append([(key, v) for v in values])
-    return [dict(c) for c in itertools.product(*axes)]
+def precheck(argv: list[str], progress=None):
+    """Check a ``sim-run`` command line without writing anything (raises :class:`UserError`); returns the
+    :class:`~sim.edge.precheck.Plan`."""
+    return check(user_argv(argv), progress)
 
 
-def precheck(argv: list[str]) -> None:
-    """Validate a ``sim-run`` command line without writing anything (raises :class:`UserError`)."""
-    overrides, multirun, other = _split_argv(argv)
-    if other:
-        return  # --help, --cfg, --info ...: Hydra's own business
-    try:
-        variants = _variants(overrides)
-    except UserError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - Hydra's parser errors have several types
-        raise UserError(_one_line(exc)) from None
-    run_dir = None
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="sim-run"):
-        for variant in variants:
-            app = [o for o in variant if not o.lstrip("+~").startswith("hydra.")]
-            for o in variant:
-                if o.startswith("hydra.run.dir="):
-                    run_dir = o.split("=", 1)[1]
-            try:
-                cfg = compose(config_name="config", overrides=app)
-                rc = to_run_config(cfg)
-                forward_setup(rc, explicit_keys(app))
-            except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
-                raise UserError(_one_line(exc)) from None
-            if not multirun and run_dir and holds_results(Path(run_dir)) and not rc.overwrite:
-                raise UserError(
-                    f"hydra.run.dir={run_dir}: already holds a run; choose a new folder or add overwrite=true"
-                )
-    GlobalHydra.instance().clear()
+# ----------------------------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """Progress over replicates: a bar on a terminal, else a log line every ``every`` seconds (under nohup,
+    in a log file, in CI), and a last line at the end."""
+
+    def __init__(self, total: int, name: str, enabled: bool, every: float) -> None:
+        self.total, self.name, self.every = total, name, every
+        self.done, self.started, self.last = 0, time.monotonic(), time.monotonic()
+        self.bar = None
+        self.lines = enabled and not sys.stderr.isatty()
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=name, unit="replicate", file=sys.stderr)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.lines and time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self._line()
+
+    def _line(self) -> None:
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        log.info(
+            "%s: %s of %s replicates (%d %%), %.0f s elapsed, about %.0f s left",
+            self.name,
+            f"{self.done:,}",
+            f"{self.total:,}",
+            100 * self.done // max(self.total, 1),
+            elapsed,
+            left,
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.lines and time.monotonic() - self.started >= self.every:
+            self._line()
+
+
+# ------------------------------------------------------------------------------------------------ the run
 
 
 def explicit_keys(overrides: list[str]) -> set[str]:
@@ -336,21 +277,15 @@ def execute(
     Returns:
         The report's path, or None when no report is written.
     """
-    from tqdm import tqdm
-
     if rc.fail_on_purpose:
         raise RuntimeError("fail_on_purpose=true: this job fails on purpose (to test failure handling)")
     points, design_info, fw = _points(rc, explicit)
     starts = fw.starts if design_info is None else None
     started = time.perf_counter()
     series, deal_tables, outcome_tables, decision_tables = [], [], [], []
-    with tqdm(
-        total=rc.replicates * len(points),
-        desc=f"{rc.name}",
-        unit="replicate",
-        file=sys.stderr,
-        disable=None if rc.progress else True,
-    ) as bar:
+    per: list = []
+    bar = Progress(rc.replicates * len(points), job or rc.name, rc.progress, rc.progress_every)
+    try:
         for point, params in points:
             res = run_replicates(
                 params, rc.months, rc.replicates, rc.seed, progress=bar.update, events=fw.events,
@@ -358,9 +293,7 @@ def execute(
             )  # fmt: skip
             table = outcomes(res.timeseries, res.deals)
             per = params if isinstance(params, list) else [params] * rc.replicates
-            flat = pd.DataFrame([flatten(p) for p in per]).drop(
-                columns="name"
-            )  # a row per replicate: drawn values
+            flat = pd.DataFrame([flatten(p) for p in per]).drop(columns="name")  # a row per replicate
             flat.insert(0, "point", point)
             flat.insert(0, "job", job)
             table = pd.concat([table, flat.set_index(table.index)], axis=1)
@@ -372,19 +305,20 @@ def execute(
             deal_tables.append(res.deals)
             decision_tables.append(res.decisions)
             outcome_tables.append(table)
+    finally:
+        bar.close()
     compute_s = time.perf_counter() - started
     ts = pd.concat(series, ignore_index=True)
     deals = pd.concat(deal_tables, ignore_index=True)
     decisions = pd.concat(decision_tables, ignore_index=True)
     table = pd.concat(outcome_tables, ignore_index=True)
-    end = month_text(month_index(rc.start) + rc.months - 1)
     summary = {
         "scenario": rc.name,
         "description": rc.description,
         "replicates": rc.replicates,
         "months": rc.months,
         "start": rc.start,
-        "end": end,
+        "end": end_month(rc, rc.months),
         "seed": rc.seed,
         "job": job,
         "case": rc.case.name,
@@ -398,6 +332,8 @@ def execute(
         "outcomes": summarise(table),
         "constant_outcomes": constant_outcomes(table),
     }
+    if summary["calibration"]:
+        summary["calibration"] = in_record(summary["calibration"], out_dir)
     seeds = spawn_seeds(rc.seed, rc.replicates)
     write_table(out_dir / "outcomes.parquet", table)
     if design_info is None:
@@ -408,7 +344,7 @@ def execute(
         deals,
         summary,
         recorded_config(config_yaml, fw, per if design_info is None else [], explicit),
-        provenance(rc.seed, command, {"replicate_seeds": [int(s) for s in seeds]}),
+        provenance(rc.seed, command, {"replicate_seeds": [int(s) for s in seeds]}, folder=out_dir),
         decisions=decisions,
     )
     if not rc.report or design_info is not None:
@@ -416,41 +352,73 @@ def execute(
     return build_run_report(out_dir)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _hydra_main(cfg: DictConfig) -> None:
+def job_command(hc) -> list[str]:
+    """The command that reproduces this run or job, built from Hydra's record of its overrides (under SLURM
+    ``sys.argv`` is submitit's own)."""
+    task = list(hc.overrides.task)
+    for key, field_name in USER_KEYS.items():
+        task = [re.sub(rf"^([+~]?){field_name}=", rf"\g<1>{key}=", o) for o in task]
+    return ["sim-run", *task]
+
+
+def _error_record(job: str, exc: BaseException) -> dict:
+    """What ``error.json`` says about a job that raised (a SLURM time-limit warning is named as such)."""
+    name, message = type(exc).__name__, str(exc)
+    if name == "UncompletedJobError" and ("timed-out" in message or "timeout" in message.lower()):
+        name = "Timeout"
+        message = (
+            "SLURM's time limit (hydra.launcher.timeout_min) was near: the job stopped before it finished; "
+            "raise timeout_min or split the job"
+        )
+    elif name == "UncompletedJobError":
+        name, message = "Preempted", "SLURM preempted the job before it finished; re-run to redo it"
+    return {
+        "job": job,
+        "error": name,
+        "message": message,
+        "traceback": project_traceback(traceback.format_exc()),
+    }
+
+
+def _task(cfg: DictConfig) -> None:
+    """One run, or one job of a sweep (Hydra's task function; module-level, so that it is pickled by
+    reference and its tracebacks name this file)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
     job = hc.sweep.subdir if multirun else ""
-    if multirun and is_run_folder(out_dir) and (out_dir / "outcomes.parquet").is_file():
-        log.info("skipping %s: its outputs are complete", job)  # re-running a sweep into the same folder
-        return
+    if multirun:
+        clean_stray_tmp(out_dir)  # left by a job killed while writing
+        if is_run_folder(out_dir) and (out_dir / "outcomes.parquet").is_file():
+            log.info("skipping %s: its outputs are complete", job)  # re-running a sweep into the same folder
+            return
     try:
         rc = to_run_config(cfg)
-        if not multirun and holds_results(out_dir) and not rc.overwrite:
-            raise UserError(f"{out_dir}: already holds a run; choose a new folder or add overwrite=true")
         (out_dir / "error.json").unlink(missing_ok=True)
         explicit = {o.split("=", 1)[0].lstrip("+~") for o in hc.overrides.task}
-        report = execute(
-            rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), ["sim-run", *sys.argv[1:]], job, explicit
-        )
+        report = execute(rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), job_command(hc), job, explicit)
     except Exception as exc:
         if not multirun:
             raise
         # one failing job does not stop the sweep: its error is recorded for the sweep report
-        write_json(
-            out_dir / "error.json",
-            {
-                "job": job,
-                "error": type(exc).__name__,
-                "message": str(exc),
-                "traceback": traceback.format_exc(),
-            },
-        )
-        log.error("job %s failed: %s: %s", job, type(exc).__name__, exc)
+        write_json(out_dir / "error.json", _error_record(job, exc))
+        log.error("job %s failed: %s: %s", job, type(exc).__name__, clip(exc, 300))
         return
-    print(f"report: {report.resolve()}" if report else f"outputs: {out_dir.resolve()}")
+    if not multirun:
+        print(f"report: {shown(report)}" if report else f"outputs: {shown(out_dir)}")
+
+
+_hydra_main = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")(_task)
+
+
+def shown(path: Path) -> str:
+    """A path as printed for the user: relative to the current folder when below it, else absolute."""
+    p = Path(path).absolute()
+    try:
+        return p.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return p.as_posix()
 
 
 class SweepSummary(Callback):
@@ -458,29 +426,43 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         root = Path(config.hydra.sweep.dir)
-        done = len(find_runs(root))
-        failed = sorted(str(p.parent.relative_to(root)) for p in root.rglob("error.json"))
-        print(
-            f"sweep: {done} job(s) complete, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}"
-        )
-        print(f"sweep report: sim-report {root}")
+        status = job_status(root)
+        done = int((status["status"] == "complete").sum())
+        failed = sorted(status.loc[status["status"] != "complete", "job"])
+        SWEEP_RESULT.update(complete=done, failed=len(failed), jobs=len(status))
+        listed = ", ".join(failed[:10]) + (f", ... ({len(failed) - 10} more)" if len(failed) > 10 else "")
+        print(f"sweep: {done} job(s) complete, {len(failed)} failed{': ' + listed if failed else ''}")
+        print(f"sweep report: sim-report {shown(root)}")
 
 
-#: Keys the user types that name config fields by another name: ``conf/calibration/`` and ``conf/timeline/``
-#: are folders of calibration set-ups and timelines, which Hydra would take ``calibration=`` and ``timeline=``
-#: to choose from.
-USER_KEYS = {"calibration": "calibrated", "timeline": "timeline_mode"}
+# ------------------------------------------------------------------------------------------------ sim-run
 
 
-def user_argv(argv: list[str]) -> list[str]:
-    """Map the user's ``calibration=X`` and ``timeline=X`` to the config fields ``calibrated`` and
-    ``timeline_mode``."""
-    out = []
-    for a in argv:
-        for key, field_name in USER_KEYS.items():
-            a = re.sub(rf"^([+~]?){key}=", rf"\g<1>{field_name}=", a)
-        out.append(a)
-    return out
+def _pin(argv: list[str], key: str, folder: Path) -> list[str]:
+    """The command line with the output folder set explicitly (so that Hydra writes where it was claimed)."""
+    value = "'" + str(folder).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    out = [a for a in argv if a.split("=", 1)[0] != key]
+    return [*out, f"{key}={value}"]
+
+
+def _fresh(folder: Path) -> Path:
+    """``folder``, or ``folder_2``, ``folder_3``... : the first that does not exist (for the default folder
+    pattern, which two runs started in the same second share)."""
+    candidate, i = folder, 1
+    while candidate.exists():
+        i += 1
+        candidate = folder.with_name(f"{folder.name}_{i}")
+    return candidate
+
+
+def _on_sigterm(signum, _frame) -> None:
+    raise Interrupted(signum)
+
+
+def fail(tool: str, message: str, code: int = 2) -> None:
+    """Print one line ``tool: error: message`` (values cut to ~100 characters) and exit."""
+    print(f"{tool}: error: {clip_quoted(message)}", file=sys.stderr)
+    sys.exit(code)
 
 
 def job_config(argv: list[str]) -> str | None:
@@ -505,54 +487,158 @@ def job_config(argv: list[str]) -> str | None:
 
 
 def run() -> None:
-    """Entry point of ``sim-run``: check the command line, then hand over to Hydra."""
-    sys.argv = [sys.argv[0], *user_argv(sys.argv[1:])]
+    """Entry point of ``sim-run``: check the command line, claim the output folder, then hand over to
+    Hydra. SIGTERM and Ctrl-C end in one line at any stage."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    state: dict = {}
     try:
-        precheck(sys.argv[1:])
-        shown = job_config(sys.argv[1:])
+        _run(state)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        plan, folder = state.get("plan"), state.get("folder")
+        if folder is None:
+            where = "nothing was written"
+        elif plan.multirun:
+            where = "re-run the same command to resume (complete jobs are skipped)"
+        else:
+            where = f"the run in {shown(folder)} is incomplete"
+        if not isinstance(exc, Interrupted) or not exc.message:
+            exc = Interrupted(signum, f"stopped; {where}")
+        print(interrupted_line(exc), file=sys.stderr)
+        sys.exit(128 + int(signum))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(state: dict) -> None:
+    argv = user_argv(sys.argv[1:])
+    try:
+        plan = state["plan"] = check(argv)
     except UserError as exc:
-        print(f"sim-run: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
-        print(f"sim-run: error: {_one_line(exc)}", file=sys.stderr)
-        sys.exit(2)
-    if shown is not None:
-        print(shown, end="")
+        fail("sim-run", str(exc))
+    if plan.folder is None:  # --cfg, --help, --info: Hydra's business; nothing runs
+        try:
+            job = job_config(plan.argv)
+        except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
+            fail("sim-run", one_line(exc))
+        if job is not None:  # --cfg job: the values the run would use, calibration applied
+            print(job, end="")
+            return
+        sys.argv = [sys.argv[0], *plan.argv]
+        _hydra_main()
         return
-    _hydra_main()
+    key = "hydra.sweep.dir" if plan.multirun else "hydra.run.dir"
+    folder = plan.folder if plan.folder_given else _fresh(plan.folder)
+    try:
+        held = claim(folder)
+    except FolderBusy as exc:
+        fail("sim-run", str(exc))
+    except OSError as exc:
+        fail("sim-run", f"{key}={folder}: cannot be created ({exc.strerror or exc})")
+    state["folder"] = folder
+    try:
+        # checked again under the claim: another command may have finished in the folder meanwhile
+        if plan.multirun and (folder / "summary.json").exists():
+            fail("sim-run", f"{key}={folder}: holds a single run, not a sweep; choose another folder")
+        if not plan.multirun:
+            if holds_sweep(folder):
+                fail(
+                    "sim-run", f"{key}={folder}: holds a sweep's jobs; a run never goes into a sweep's folder"
+                )
+            if holds_results(folder):
+                if not plan.overwrite:
+                    fail(
+                        "sim-run",
+                        f"{key}={folder}: already holds a run; choose a new folder or add overwrite=true",
+                    )
+                remove_outputs(folder)  # a stale report or figures never describe the new run
+        if plan.estimate:
+            print(f"sim-run: {plan.estimate}", file=sys.stderr)
+        sys.argv = [sys.argv[0], *_pin(plan.argv, key, folder)]
+        _hydra_main()
+    finally:
+        held.release()
+    if plan.multirun and SWEEP_RESULT.get("failed"):
+        print(
+            f"sim-run: {SWEEP_RESULT['failed']} of {SWEEP_RESULT['jobs']} jobs did not complete (see their "
+            "error.json, or the sweep report); re-run the same command to retry them",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------------------------------- sim-report
+
+
+def describe_folder(folder: Path) -> str:
+    """What a folder holds, for ``sim-report``: ``run``, ``incomplete run``, ``sweep`` or ``runs``."""
+    if is_run_folder(folder):
+        return "run"
+    if any(folder.glob("*/**/.hydra/overrides.yaml")) or (folder / "multirun.yaml").is_file():
+        return "sweep"
+    if any((folder / f).exists() for f in ("timeseries.parquet", "config.yaml", ".hydra", "sim-run.log")):
+        return "incomplete run"
+    return "runs"
 
 
 def report(argv: list[str] | None = None) -> None:
-    """Entry point of ``sim-report DIR``: rebuild a run's report, or compare the runs of a multirun folder."""
+    """Entry point of ``sim-report DIR``: rebuild a run's report, or report on a sweep or a set of runs."""
     ap = argparse.ArgumentParser(
         prog="sim-report",
-        description="Rebuild the report of a sim-run folder, or "
-        "write a side-by-side comparison of the runs below a multirun folder.",
+        description="Rebuild the report of a sim-run folder, or write the report of a sweep (sweep.md) "
+        "or a side-by-side comparison of the runs below a folder (comparison.md).",
     )
-    ap.add_argument("dir", type=Path, help="a run folder (with summary.json) or a multirun folder")
+    ap.add_argument(
+        "dir", type=Path, help="a run folder (with summary.json), a sweep folder, or a folder of runs"
+    )
     ap.add_argument(
         "--prim",
         metavar="CONDITION",
         default=None,
         help="scenario discovery: a yes/no condition on sweep.parquet's columns, e.g. "
-        "'final_stock > initial_stock'; PRIM finds the parameter boxes where it holds",
+        "'final_stock > initial_stock' (column names, numbers, comparisons, & | ~, parentheses, + - * /); "
+        "PRIM finds the parameter boxes where it holds",
     )
     args = ap.parse_args(argv)
     from sim.views.sweep_report import SweepError, build_sweep_report
 
+    written: list[Path] = []
     try:
         if not args.dir.is_dir():
             raise RunFolderError(f"{args.dir}: not a folder")
-        if is_run_folder(args.dir):
-            if args.prim:
-                raise RunFolderError(f"{args.dir}: --prim needs a sweep folder, not a single run")
-            path = build_run_report(args.dir)
-        elif any(args.dir.rglob(".hydra/overrides.yaml")):
-            overrides = multirun_overrides(args.dir)
-            path = build_sweep_report(args.dir, args.prim, expand_overrides(overrides) if overrides else None)
+        kind = describe_folder(args.dir)
+        if args.prim and kind != "sweep":
+            raise RunFolderError(f"{args.dir}: --prim needs a sweep folder (this is a {kind} folder)")
+        if kind == "run":
+            written = [build_run_report(args.dir)]
+        elif kind == "incomplete run":
+            raise RunFolderError(
+                f"{args.dir}: an incomplete run (no summary.json: it was interrupted, failed, or is still "
+                "running); run it again"
+            )
+        elif kind == "sweep":
+            try:
+                overrides, note = multirun_overrides(args.dir), ""
+            except RunFolderError as exc:
+                overrides, note = None, f"{clip(exc, 150)}: the jobs never started cannot be listed"
+            expected = None
+            if overrides:
+                groups = group_options([CONF_DIR])
+                expected = expand_overrides(overrides, groups)
+                if expected is None:
+                    note = (
+                        f"the sweep was to run {count_jobs(overrides, groups):,} jobs: too many to list the "
+                        "ones never started"
+                    )
+            written = build_sweep_report(args.dir, args.prim, expected, note=note)
         else:
-            path = build_comparison(args.dir)
-    except (RunFolderError, SweepError) as exc:
-        print(f"sim-report: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    print(f"report: {path.resolve()}")
+            written = [build_comparison(args.dir)]
+    except (RunFolderError, SweepError, UserError, UntrustedFileError) as exc:
+        fail("sim-report", str(exc))
+    except OSError as exc:
+        fail("sim-report", f"{args.dir}: cannot write the report ({exc.strerror or exc})")
+    for path in written:
+        print(f"report: {shown(path)}")
+
+
+__all__ = ["UserError", "precheck", "report", "run", "scenarios", "user_argv"]

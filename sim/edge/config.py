@@ -8,18 +8,27 @@ checks types and key names while composing; ``OmegaConf.to_object`` then builds 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 from dataclasses import dataclass, field
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis.design import METHODS
-from sim.core.calendar import month_index
+from sim.analysis.text import clip_repr
+from sim.core.calendar import month_index, month_text
 from sim.core.params import ParamError, ScenarioParams
 from sim.store.paths import CONF_DIR
 
 #: How a run uses its case's timeline (``timeline=...`` on the command line).
 TIMELINE_MODES = ("free", "replay")
+# The calendar a run may cover: from the first month of the record the project models (the 1990s, as the
+# post-Soviet political prisoner records start) to the end of the century. Month arithmetic and dated axes
+# are exact in this window; outside it a start month is almost certainly a typo (e.g. 9999-12, 0000-01).
+START_BOUNDS = ("1990-01", "2100-12")
+# A run's name becomes a folder name (results/runs/<name>/...): a short slug, never a path.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -69,7 +78,9 @@ class RunConfig(ScenarioParams):
         replicates: independent replicates; their seeds are spawned from ``seed``.
         seed: root seed (a non-negative integer).
         overwrite: allow writing into a folder that already holds a run.
-        progress: show a progress bar over replicates (when attached to a terminal).
+        progress: show progress over replicates: a bar on a terminal, else a log line every
+            ``progress_every`` seconds (under nohup, in a log file, in CI).
+        progress_every: seconds between progress lines when the output is not a terminal.
         report: write report.md and figures for this run (sweeps turn it off: the sweep report replaces them).
         fail_on_purpose: make this job fail after validation (to test a sweep's failure handling).
         design: a sensitivity design's chunk run by this job (method none: an ordinary run).
@@ -92,6 +103,7 @@ class RunConfig(ScenarioParams):
     seed: int = 20251213
     overwrite: bool = False
     progress: bool = True
+    progress_every: float = 30.0
     report: bool = True
     fail_on_purpose: bool = False
     design: DesignConfig = field(default_factory=DesignConfig)
@@ -100,6 +112,11 @@ class RunConfig(ScenarioParams):
     timeline_mode: str = "free"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not NAME_RE.match(self.name) or ".." in self.name:
+            raise ParamError(
+                f"name = {clip_repr(self.name)}: must be a short name of letters, digits, '_', '-' or '.' "
+                "(it becomes a folder name, never a path)"
+            )
         if not 1 <= self.months <= 1200:
             raise ParamError(f"months = {self.months}: must be in [1, 1200]")
         if not 1 <= self.replicates <= 1_000_000:
@@ -108,7 +125,36 @@ class RunConfig(ScenarioParams):
             raise ParamError(f"seed = {self.seed}: must be a non-negative integer")
         if self.timeline_mode not in TIMELINE_MODES:
             raise ParamError(f"timeline = {self.timeline_mode!r}: must be one of {', '.join(TIMELINE_MODES)}")
+        if not self.progress_every > 0:
+            raise ParamError(f"progress_every = {self.progress_every}: must be a positive number of seconds")
+        check_calendar(self)
         super().__post_init__()
+
+
+def check_calendar(params: ScenarioParams) -> None:
+    """The run's months lie in :data:`START_BOUNDS` (start) and its stock was arrested before it starts.
+
+    Raises:
+        ParamError: naming the field and the allowed months.
+    """
+    from sim.core.params import MONTH_RE
+
+    start = params.start
+    if isinstance(start, str) and MONTH_RE.match(start):
+        lo, hi = START_BOUNDS
+        if not month_index(lo) <= month_index(start) <= month_index(hi):
+            raise ParamError(f"start = {start!r}: must be a month from {lo} to {hi}")
+        first = params.population.first_arrest_month
+        if isinstance(first, str) and MONTH_RE.match(first) and month_index(first) > month_index(start):
+            raise ParamError(
+                f"population.first_arrest_month = {first!r}: must be at or before start = {start!r} "
+                "(the stock held at the start was arrested before it)"
+            )
+
+
+def end_month(params, months: int) -> str:
+    """The last month of a run of ``months`` months from ``params.start``."""
+    return month_text(month_index(params.start) + months - 1)
 
 
 def register() -> None:
@@ -139,7 +185,7 @@ def resolve_calibration(rc: RunConfig):
     Raises:
         ParamError: one line naming the calibration and what is wrong with it.
     """
-    from sim.store.calibrations import CalibrationError, installed, read_calibration
+    from sim.store.calibrations import CalibrationError, installed
 
     name, case = rc.calibrated, rc.case.name
     if name in ("", "none"):
@@ -149,9 +195,22 @@ def resolve_calibration(rc: RunConfig):
             return None
         name = case
     try:
-        return read_calibration(name, case)
+        from sim.store.calibrations import calibrated_path
+
+        path = calibrated_path(name)
+        stamp = path.stat().st_mtime_ns if path.is_file() else 0
+        return _cached_calibration(name, case, stamp)
     except CalibrationError as exc:
         raise ParamError(str(exc)) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_calibration(name: str, case: str, stamp: int):
+    """:func:`sim.store.calibrations.read_calibration`, read once per file version (the pre-check composes
+    every variant of a sweep)."""
+    from sim.store.calibrations import read_calibration
+
+    return read_calibration(name, case)
 
 
 def forward_setup(rc: RunConfig, explicit: set[str] = frozenset()):
@@ -163,8 +222,8 @@ def forward_setup(rc: RunConfig, explicit: set[str] = frozenset()):
     """
     from sim.analysis.forward import Forward, ForwardError, plan
     from sim.core.timeline import TimelineError
-    from sim.store.cases import case_params
-    from sim.store.timelines import load_timeline
+    from sim.store.cases import case_params, cases
+    from sim.store.timelines import TIMELINE_DIR, load_timeline
 
     scenario = scenario_params(rc)
     cal = resolve_calibration(rc)
@@ -175,10 +234,12 @@ def forward_setup(rc: RunConfig, explicit: set[str] = frozenset()):
         raise ParamError(str(exc)) from None
     if cal is None and rc.calibrated == "auto":
         sentence += f" (case {rc.case.name} has no installed calibration)"
-    try:
-        events = list(load_timeline(rc.case.name))
-    except TimelineError as exc:
-        raise ParamError(f"timeline of case {rc.case.name}: {exc}") from None
+    events = []
+    if (TIMELINE_DIR / f"{rc.case.name}.yaml").is_file():  # a case may have no dated events
+        try:
+            events = list(load_timeline(rc.case.name))
+        except TimelineError as exc:
+            raise ParamError(f"timeline of case {rc.case.name}: {exc}") from None
     replay_until = None
     if rc.timeline_mode == "replay" and events:
         replay_until = max((e.month for e in events), key=month_index)
@@ -186,7 +247,7 @@ def forward_setup(rc: RunConfig, explicit: set[str] = frozenset()):
         replicates=reps,
         uncertainty=sentence,
         calibration=cal,
-        case=case_params(rc.case.name, scenario=None),
+        case=case_params(rc.case.name, scenario=None) if rc.case.name in cases() else scenario,
         events=events,
         replay_until=replay_until,
         timeline_mode=rc.timeline_mode,

@@ -35,6 +35,7 @@ from .cases import case_mapping, cases
 from .paths import CONF_DIR, relative
 from .sources import SeedsError, load_figures
 from .tables import write_json, write_table, write_text
+from .untrusted import UntrustedFileError, load_yaml
 
 CONFIG_KEYS = {
     "case",
@@ -66,16 +67,11 @@ class CalibrationError(ValueError):
 
 
 def _read_yaml(path: Path, what: str) -> Any:
+    """A YAML file through the store's safe reader (size, binary, alias bombs); one line on error."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise CalibrationError(f"{path.name}: larger than {MAX_BYTES:,} bytes; not a {what}")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CalibrationError(f"{path.name}: unreadable {what} ({type(exc).__name__})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CalibrationError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0][:100]})") from None
+        return load_yaml(path, MAX_BYTES)
+    except UntrustedFileError as exc:
+        raise CalibrationError(f"{path.name}: not a readable {what} ({str(exc)[:160]})") from None
 
 
 def config_path(name_or_path: str) -> Path:
@@ -94,7 +90,8 @@ def _number(where: str, value: Any, lo: float, hi: float, integer: bool = False)
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or not lo <= value <= hi or (integer and int(value) != value):
         kind = "an integer" if integer else "a number"
-        raise CalibrationError(f"{where} = {str(value)[:40]!r}: must be {kind} in [{lo}, {hi}]")
+        shown = repr(value[:40]) if isinstance(value, str) else str(value)[:40]
+        raise CalibrationError(f"{where} = {shown}: must be {kind} in [{lo:g}, {hi:g}]")
     return int(value) if integer else float(value)
 
 
@@ -456,8 +453,13 @@ def read_calibration(name_or_path: str, case: str):
     for key, value in cal["parameters"].items():
         if key not in rows or isinstance(rows[key]["default"], (bool, str)):
             raise CalibrationError(f"{name} parameters.{str(key)[:60]}: not a numeric parameter of the case")
-        _number(f"{name} parameters.{key}", value, -1e12, 1e12)
-        point[key] = value
+        integer = isinstance(rows[key]["default"], int)
+        where = f"{name} parameters.{key}"
+        point[key] = _number(where, value, -1e12, 1e12, integer=integer)  # a float written as 28 stays float
+    try:
+        base.replace(**point)
+    except ParamError as exc:
+        raise CalibrationError(f"{name}: {exc}") from None
     if cal["posterior"] is None or not Path(cal["posterior"]).is_file():
         raise CalibrationError(f"{name}: names no readable posterior")
     post = read_posterior(cal["posterior"])

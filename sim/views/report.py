@@ -25,6 +25,7 @@ from sim.store.tables import (
 from . import plotting
 from .comparison_report import compare_runs, comparison_lines
 from .decisions_report import constant_note, decision_story
+from .numbers import fmt, fmt_value, num, unit_of  # noqa: F401 - re-exported for the reports
 
 FIGURES = {
     "prisoners_held.png": "Political prisoners held at the end of each month: median, 50 % and 90 % bands.",
@@ -47,23 +48,14 @@ COMPARE_COLUMNS = (
 )
 
 
-def fmt(x: float | None, unit: str = "") -> str:
-    """A number for people: integers for counts, two decimals for shares and ratios."""
-    if x is None:
-        return "n/a"
-    if unit in ("persons", "count", "months"):
-        return f"{x:,.0f}"
-    if unit == "share":
-        return f"{100 * x:.0f} %"
-    return f"{x:,.2f}"
-
-
 def band(s: dict, unit: str | None = None) -> str:
     """``median (5th-95th percentile)`` of a summary entry."""
     unit = s.get("unit", "") if unit is None else unit
     if s.get("median") is None:
         return "n/a"
-    return f"{fmt(s['median'], unit)} ({fmt(s['p5'], unit)} to {fmt(s['p95'], unit)})"
+    sizes = [abs(float(s[k])) for k in ("median", "p5", "p95") if s.get(k) is not None and s[k] == s[k]]
+    like = max(sizes) if sizes else None  # one number of decimals for the median and its band
+    return f"{fmt(s['median'], unit, like)} ({fmt(s['p5'], unit, like)} to {fmt(s['p95'], unit, like)})"
 
 
 def observed_points(ts: pd.DataFrame, case: str = DEFAULT_CASE) -> list[dict]:
@@ -116,23 +108,19 @@ def settings_rows(summary: dict, run_dir: Path) -> list[tuple[str, object, objec
     """(parameter, the case file's value, the value used, where it came from) for every parameter the run
     changed; from the run's record of what it used (older folders: its config against the defaults)."""
     if "settings" not in summary:
-        return [(k, d, v, "") for k, d, v in changed_settings(run_dir)]
+        return [(k, fmt_value(k, d), fmt_value(k, v), "") for k, d, v in changed_settings(run_dir)]
     out = []
     for row in summary["settings"]:
         sp = row.get("spread")
+        name = row["name"]
         used = (
-            f"{_num(sp['median'])} [{_num(sp['p5'])}, {_num(sp['p95'])}] across replicates"
+            f"{fmt_value(name, sp['median'])} [{fmt_value(name, sp['p5'])}, {fmt_value(name, sp['p95'])}] "
+            "across replicates"
             if sp
-            else _num(row["used"])
+            else fmt_value(name, row["used"])
         )
-        out.append((row["name"], _num(row["case"]), used, row.get("origin", "")))
+        out.append((name, fmt_value(name, row["case"]), used, row.get("origin", "")))
     return out
-
-
-def _num(v: object) -> object:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return v
 
 
 def build_run_report(run_dir: Path) -> Path:
@@ -332,7 +320,7 @@ def build_comparison(multirun_dir: Path) -> Path:
     lines = [
         "# Scenario comparison",
         "",
-        f"{len(runs)} runs below `{multirun_dir}`. Cells: median (5th to 95th percentile across replicates).",
+        f"{len(runs)} runs below this folder. Cells: median (5th to 95th percentile across replicates).",
         "",
         "| run | question | " + " | ".join(units[c].label for c in COMPARE_COLUMNS) + " |",
         "|---|---|" + "---|" * len(COMPARE_COLUMNS),
