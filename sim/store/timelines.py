@@ -1,12 +1,13 @@
 """Reading a case's timeline, ``conf/timeline/<case>.yaml`` (safe YAML), and checking what it cites.
 
-The file holds ``case``, ``names`` (the counterparts, instruments and destinations its events may use --
-provisional until the case configuration owns them; a caller may pass its own :class:`Names`) and
-``events`` (the schema is in :mod:`sim.core.timeline`). Beyond the schema, the loader checks the citations
-against the case's data: every ``seeds:<id>`` must be a row of ``seeds/<case>/figures.csv`` and every
-``record:<id>`` a row of one of the case's record files; a pardon or deal that cites release rows of the
-record must fall in their month and release no more persons than they sum to (a citation may cover more
-than the event, e.g. an exchange in which other states' prisoners were also freed).
+The file holds ``case`` and ``events`` (the schema is in :mod:`sim.core.timeline`). The counterparts,
+instruments and destinations its events may use are the case's, read from ``conf/case/<case>.yaml`` (one
+source of truth; a caller may pass its own :class:`Names`); a file that lists its own is refused. Beyond the
+schema, the loader checks the citations against the case's data: every ``seeds:<id>`` must be a row of
+``seeds/<case>/figures.csv`` and every ``record:<id>`` a row of one of the case's record files; a pardon or
+deal that cites release rows of the record must fall in their month and release no more persons than they sum
+to (a citation may cover more than the event, e.g. an exchange in which other states' prisoners were also
+freed).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from .paths import CONF_DIR
 from .sources import DEFAULT_CASE, SeedsError, case_dir, load_figures, load_provenance, load_record
 
 TIMELINE_DIR = CONF_DIR / "timeline"
+#: The keys of a timeline file.
+TIMELINE_KEYS = ("case", "events")
 
 
 def timeline_path(case: str = DEFAULT_CASE) -> Path:
@@ -48,7 +51,13 @@ def read_timeline_file(path: Path) -> dict:
         at = f" at line {mark.line + 1}" if mark is not None else ""
         raise TimelineError(f"{path}: unreadable ({type(exc).__name__}{at})") from None
     if not isinstance(data, dict) or "events" not in data:
-        raise TimelineError(f"{path}: must be a mapping with case, names and events")
+        raise TimelineError(f"{path}: must be a mapping with case and events")
+    unknown = sorted(str(k) for k in data if k not in TIMELINE_KEYS)
+    if unknown:
+        extra = " (the names events may use come from conf/case/<case>.yaml)" if "names" in unknown else ""
+        raise TimelineError(
+            f"{path.name}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(TIMELINE_KEYS)}{extra}"
+        )
     return data
 
 
@@ -60,9 +69,14 @@ def case_records(case: str) -> pd.DataFrame:
 
 def case_names(case: str) -> Names:
     """The names a case's timeline may use, read from its case file (one source of truth)."""
+    from sim.core.params import ParamError
+
     from .cases import case_params
 
-    params = case_params(case, None)
+    try:
+        params = case_params(case, None)
+    except ParamError as exc:
+        raise TimelineError(f"case {case!r}: {exc}") from None
     present = params.counterparts()
     return Names(
         counterparts=(*present, *params.case.outside),
@@ -84,7 +98,7 @@ def load_timeline(
         case: the case (its seeds folder gives the data that citations are checked against).
         names: the counterparts, instruments and destinations allowed (default: the case's, from
             ``conf/case/<case>.yaml``: its counterparts present and its ``outside`` actors, their instruments,
-            its destinations; a case without a case file yet uses the timeline file's ``names``).
+            its destinations).
         path: a timeline file to read instead of ``conf/timeline/<case>.yaml`` (tests).
         check_citations: check ``seeds:`` and ``record:`` citations against the case's data.
 
@@ -100,10 +114,8 @@ def load_timeline(
         raise TimelineError(
             f"{path.name}: case {data.get('case')!r} does not match the case asked for, {case!r}"
         )
-    if names is None and "names" not in data:
-        names = case_names(case)
     if names is None:
-        names = Names.from_mapping(data.get("names"), f"{path.name} names")
+        names = case_names(case)
     events = validate_events(data["events"], names, path.name)
     if check_citations:
         check_timeline_citations(events, case, path.name)
