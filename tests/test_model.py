@@ -10,7 +10,7 @@ import pytest
 from sim.core.model import RepressionBargaining
 from sim.core.prisoners import Status
 from sim.core.run import run_replicates
-from sim.store.cases import case_params, scenarios
+from sim.store.cases import case_params, cases, scenarios_for
 
 POLICIES = ["transactional", "conditional", "snapback", "maximum_pressure", "grand_bargain"]
 
@@ -100,11 +100,23 @@ def test_decisions_table_has_a_row_per_month_for_arrests_and_mobilisation(baseli
     assert np.allclose(arrests["value"], arrests["arrest_rate"])  # the recorded decision is the rate used
 
 
-@pytest.mark.parametrize("name", scenarios())
-def test_every_scenario_runs(name):
-    params = case_params("belarus", name)
+PAIRS = [(c, s) for c in cases() for s in scenarios_for(c)]
+
+
+@pytest.mark.parametrize("case, name", PAIRS)
+def test_every_scenario_runs_on_every_case_it_fits(case, name):
+    params = case_params(case, name)
     res = run_replicates(params, months=12, replicates=2, seed=1)
     assert len(res.timeseries) == 24
+
+
+def test_scenarios_that_do_not_fit_a_case_are_refused():
+    fits = {(c, s) for c, s in PAIRS}
+    assert ("belarus", "us_maximum_pressure") in fits and ("nicaragua", "nicaragua_us_engages") in fits
+    assert ("nicaragua", "us_maximum_pressure") not in fits  # aviation and potash are Belarus's instruments
+    assert ("belarus", "nicaragua_us_engages") not in fits  # another case's scenario
+    assert ("cuba", "eu_relaxes") not in fits  # no EU in the Cuba case
+    assert all(any(c == case for c, _ in PAIRS) for case in cases())
 
 
 def test_a_saved_state_restores_the_registry_and_the_actors(belarus):

@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 
 from sim.core.params import ParamError, ScenarioParams, describe, from_mapping
 from sim.edge.config import register, scenario_params, to_run_config
-from sim.store.cases import case_params, scenarios
+from sim.store.cases import case_params, cases, scenarios_for
 from sim.store.paths import CONF_DIR
 from sim.store.sources import load_figures
 
@@ -108,10 +108,10 @@ def test_a_case_names_only_ties_and_destinations_it_has():
         from_mapping({"us": {"present": True, "tie": "", "destinations": {"ua": 1.0}}})
 
 
-@pytest.mark.parametrize("name", scenarios())
-def test_hydra_and_the_store_compose_the_same_parameters(name):
+@pytest.mark.parametrize("case, name", [(c, s) for c in cases() for s in scenarios_for(c)])
+def test_hydra_and_the_store_compose_the_same_parameters(case, name):
     """One source of truth: sim-run (Hydra) and sim.store.cases read the same files into the same values."""
     register()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        rc = to_run_config(compose(config_name="config", overrides=[f"scenario={name}"]))
-    assert scenario_params(rc) == case_params("belarus", name)
+        rc = to_run_config(compose(config_name="config", overrides=[f"case={case}", f"scenario={name}"]))
+    assert scenario_params(rc) == case_params(case, name)

@@ -563,11 +563,7 @@ class RepressionBargaining(mesa.Model):
     def _record(self, arrests: int, rearrested: int, served: int, died: int) -> None:
         i, o, reg, rg = self.recorded, self.out, self.registry, self.regime
         held = reg.held
-        parolees = (
-            int(np.sum(reg.parole[: reg.n] & (reg.status[: reg.n] != Status.HELD)))
-            if (self.params.case.counts_parole)
-            else 0
-        )
+        parolees = reg.on_parole(self.t) if self.params.case.counts_parole else 0
         o["prisoners_held"][i] = held + parolees
         o["in_prison"][i] = held
         o["arrests"][i] = arrests
@@ -647,12 +643,9 @@ class RepressionBargaining(mesa.Model):
         reg = self.registry
         n = reg.n
         held = reg.status[:n] == Status.HELD
-        recent = (
-            (reg.status[:n] != Status.HELD)
-            & (reg.status[:n] != Status.DIED)
-            & (reg.dest[:n] == 0)
-            & (reg.release[:n] >= self.t - 24)
-        )
+        inside = (reg.status[:n] != Status.HELD) & (reg.status[:n] != Status.DIED) & (reg.dest[:n] == 0)
+        # released inside the country recently (re-arrest), or on parole with the sentence still running
+        recent = inside & ((reg.release[:n] >= self.t - 24) | (reg.parole[:n] & (reg.due[:n] > self.t)))
         keep = np.flatnonzero(held | recent)
         rg, op = self.regime, self.opposition
         return {

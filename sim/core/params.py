@@ -1126,3 +1126,35 @@ def from_mapping(data: dict, base: ScenarioParams | None = None) -> ScenarioPara
 
     walk(base, data, "")
     return with_changes(base, changes)
+
+
+def changes_outside_case(case: ScenarioParams, params: ScenarioParams) -> list[str]:
+    """What a scenario (or command line) sets that its case does not have: instruments a counterpart of the
+    case lacks, and settings of a counterpart absent from the case (which would silently do nothing).
+
+    Args:
+        case: the case's parameters as its file gives them.
+        params: the run's parameters (the case with a scenario and changes on top).
+
+    Returns:
+        One line per offending setting (empty when the scenario fits the case).
+    """
+    out = []
+    for name in COUNTERPARTS:
+        mine, theirs = getattr(case, name), getattr(params, name)
+        if not mine.present:
+            if theirs.present:
+                out.append(f"{name}: not present in case {case.case.name}")
+                continue
+            a, b = flatten(mine), flatten(theirs)
+            changed = sorted(k for k in b if a.get(k) != b[k])
+            if changed:
+                out.append(f"{name}.{changed[0]}: {name} is not present in case {case.case.name}")
+            continue
+        extra = sorted(set(theirs.instruments) - set(mine.instruments))
+        if extra:
+            have = ", ".join(mine.instruments) or "none"
+            out.append(
+                f"{name}.instruments.{extra[0]}: case {case.case.name} has no such instrument; it has: {have}"
+            )
+    return out

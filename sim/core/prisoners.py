@@ -323,6 +323,21 @@ class Registry:
         )
         return inside[rng.random(len(inside)) < p]
 
+    def on_parole(self, t: int) -> int:
+        """People out on parole at month ``t``: their latest spell ended in a parole release (not in death,
+        not followed by a re-arrest) and its sentence still runs (``due > t``). A monitor that keeps parolees
+        on its list counts them (Cuba's Prisoners Defenders)."""
+        n = self.n
+        if n == 0 or not self.parole[:n].any():
+            return 0
+        out = (
+            self.parole[:n]
+            & (self.status[:n] != Status.HELD)
+            & (self.status[:n] != Status.DIED)
+            & (self.due[:n] > t)
+        )
+        return int(np.sum(out & self._last_spell()))
+
     def _last_spell(self) -> np.ndarray:
         """Mask of each person's latest spell."""
         persons = self.person[: self.n]

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.analysis.design import METHODS
 from sim.analysis.text import clip_repr
 from sim.core.calendar import month_index, month_text
-from sim.core.params import ParamError, ScenarioParams
+from sim.core.params import ParamError, ScenarioParams, changes_outside_case
 from sim.store.paths import CONF_DIR
 
 #: How a run uses its case's timeline (``timeline=...`` on the command line).
@@ -222,10 +222,17 @@ def forward_setup(rc: RunConfig, explicit: set[str] = frozenset()):
     """
     from sim.analysis.forward import Forward, ForwardError, plan
     from sim.core.timeline import TimelineError
-    from sim.store.cases import case_params, cases
+    from sim.store.cases import case_params, cases, scenario_case
     from sim.store.timelines import TIMELINE_DIR, load_timeline
 
     scenario = scenario_params(rc)
+    case = case_params(rc.case.name, scenario=None) if rc.case.name in cases() else scenario
+    outside = changes_outside_case(case, scenario)
+    if outside:
+        raise ParamError(f"scenario={rc.name}: {outside[0]}")
+    own = scenario_case(rc.name)
+    if own is not None and own != rc.case.name:
+        raise ParamError(f"scenario={rc.name}: a scenario of case {own}, not of case {rc.case.name}")
     cal = resolve_calibration(rc)
     uncertainty = rc.parameter_uncertainty and cal is not None
     try:
@@ -247,7 +254,7 @@ def forward_setup(rc: RunConfig, explicit: set[str] = frozenset()):
         replicates=reps,
         uncertainty=sentence,
         calibration=cal,
-        case=case_params(rc.case.name, scenario=None) if rc.case.name in cases() else scenario,
+        case=case,
         events=events,
         replay_until=replay_until,
         timeline_mode=rc.timeline_mode,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.core.params import ParamError, ScenarioParams, from_mapping
+from sim.core.params import ParamError, ScenarioParams, changes_outside_case, from_mapping
 
 from .paths import CONF_DIR
 
@@ -40,6 +40,29 @@ def _read(path: Path, what: str) -> dict:
     return data
 
 
+def scenario_case(scenario: str) -> str | None:
+    """The case a scenario belongs to: ``<case>_<question>.yaml`` belongs to ``<case>``; None for a scenario
+    every case can run (``baseline``, ``us_conditional``...), as far as the case has what it sets."""
+    return next((c for c in cases() if scenario.startswith(f"{c}_")), None)
+
+
+def scenario_fits(case: str, scenario: str) -> str | None:
+    """Why a scenario cannot run on a case (one line), or None when it can."""
+    own = scenario_case(scenario)
+    if own is not None and own != case:
+        return f"scenario={scenario}: a scenario of case {own}, not of case {case}"
+    try:
+        case_params(case, scenario)
+    except ParamError as exc:
+        return str(exc)
+    return None
+
+
+def scenarios_for(case: str) -> list[str]:
+    """The scenarios a case can run."""
+    return [s for s in scenarios() if scenario_fits(case, s) is None]
+
+
 def case_mapping(name: str) -> dict:
     """The raw mapping of a case file."""
     if name not in cases():
@@ -62,10 +85,13 @@ def case_params(case: str = "belarus", scenario: str | None = "baseline", **chan
         scenario: a scenario in ``conf/scenario/``, or None.
         changes: dotted names (``us__policy`` or ``us.policy``) to set last.
     """
-    params = from_mapping(case_mapping(case))
+    base = params = from_mapping(case_mapping(case))
     if scenario is not None:
         data = {k: v for k, v in scenario_mapping(scenario).items() if k not in RUN_KEYS}
         params = from_mapping(data, params)
     if changes:
         params = params.replace(**{k.replace("__", "."): v for k, v in changes.items()})
+    outside = changes_outside_case(base, params)
+    if outside:
+        raise ParamError(f"scenario={scenario}: {outside[0]}")
     return params
