@@ -229,7 +229,7 @@ def test_each_case_has_its_own_calibration_that_replays_its_record(case):
     assert set(simulated) == set(summaries.observed) and all(math.isfinite(v) for v in simulated.values())
 
 
-# ---------------------------------------------------------------------- scenarios that fit, parolees on the list
+# ------------------------------------------------------------ scenarios that fit, parolees on the list
 def test_a_scenario_naming_instruments_the_case_lacks_is_refused():
     with pytest.raises(ParamError) as err:
         case_params("nicaragua", "us_maximum_pressure")
@@ -247,3 +247,33 @@ def test_parolees_leave_the_list_when_rearrested_or_when_their_sentence_ends():
         reg.parole[:n] & (reg.status[:n] != Status.HELD) & reg._last_spell() & (reg.due[:n] > t)
     ).sum()
     assert m.out["prisoners_held"][-1] == m.out["in_prison"][-1] + on_parole
+
+
+def test_a_crackdown_decays_towards_its_floor():
+    """Venezuela's 2024 wave: the multiplier falls from its onset towards the event's floor, not to 1."""
+    from sim.core.timeline import Event
+
+    params = case_params("venezuela", "baseline").replace(start="2024-07")
+    wave = dict(month="2024-07", type="crackdown", multiplier=20.0, half_life_months=1.0, cause="test",
+                source="test", confidence="H")  # fmt: skip
+    runs = {}
+    for floor in (1.0, 8.0):
+        m = RepressionBargaining(params, months=12, rng=1, events=[Event(**wave, floor=floor)]).run()
+        runs[floor] = m.out["crackdown"]
+    assert runs[8.0][-1] == pytest.approx(8.0, abs=0.05) and runs[1.0][-1] == pytest.approx(1.0, abs=0.05)
+    assert runs[8.0][0] == runs[1.0][0] == 20.0
+
+
+def test_a_mediators_recognition_can_be_given_again():
+    """Nicaragua's Holy See: recognition lifted in a deal returns (recovery_months), so a later round can
+    trade it again; without recovery it stays spent."""
+    params = case_params("nicaragua", "baseline")
+    assert params.holy_see.instruments["recognition"].recovery_months > 0
+    for months, expect_back in ((3.0, True), (0.0, False)):
+        p = params.replace(**{"holy_see.instruments.recognition.recovery_months": months})
+        m = RepressionBargaining(p, months=1, rng=1)
+        hs = m.counterparts["holy_see"]
+        hs.set_levels(np.zeros_like(hs.level))  # spent in a deal
+        for _ in range(12):
+            hs.recover()
+        assert bool(hs.level[0] > 0.9) is expect_back

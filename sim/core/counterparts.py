@@ -60,6 +60,7 @@ class Counterpart(mesa.Agent):
             (i.complement.split(".") if i.complement else None, i.complement_share) for i in ins
         ]
         self.revoked = np.zeros(len(ins))
+        self.recovery = np.array([i.recovery_months for i in ins], dtype=float)
         cls = model.registry.classes
         base = np.array([params.worth_ordinary, params.worth_notable, params.worth_symbol])[cls.profile]
         tie_bit = model.tie_bit(params.tie)
@@ -322,6 +323,16 @@ class Counterpart(mesa.Agent):
             f"+{100 * info['mu']:.0f} %) for {deal.released} releases",
         )
         return m.carry_out(self, deal, info, clause=clause)
+
+    def recover(self) -> None:
+        """Concessions that can be given again return towards the case file's level: ``level += (level0 -
+        level) / recovery_months`` a month (only instruments with ``recovery_months`` > 0)."""
+        if not self.recovery.any():
+            return
+        gap = (self.level0 - self.level) * (self.recovery > 0)
+        if (gap > 1e-12).any():
+            step = np.divide(gap, self.recovery, out=np.zeros_like(gap), where=self.recovery > 0)
+            self.set_levels(self.level + np.clip(step, 0.0, None))
 
     def set_levels(self, levels: np.ndarray) -> None:
         """Set the levels of all its instruments (every change goes through here: cached values refresh)."""

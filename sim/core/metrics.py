@@ -16,13 +16,15 @@ RELEASE_CHANNELS = ("released_deal", "released_pardon", "released_served")
 
 @dataclass(frozen=True)
 class Outcome:
-    """A headline outcome: column name in the outcomes table, label for people, unit, and which way is better
-    for someone who wants fewer political prisoners (``lower``, ``higher``, or ``""`` when neither)."""
+    """A headline outcome: column name in the outcomes table, label for people, unit, which way is better
+    for someone who wants fewer political prisoners (``lower``, ``higher``, or ``""`` when neither), and the
+    actor it needs (``us``, ``eu``, ``transit``: a case without it has no such outcome to report)."""
 
     name: str
     label: str
     unit: str
     better: str = ""
+    needs: str = ""
 
 
 HEADLINES = (
@@ -41,17 +43,17 @@ HEADLINES = (
     Outcome("released_high_profile", "high-profile prisoners released", "persons", "higher"),
     Outcome("high_profile_held_end", "high-profile prisoners still held at the end", "persons", "lower"),
     Outcome("expelled", "released prisoners expelled abroad", "persons"),
-    Outcome("us_sanctions_end", "US sanctions in force at the end", "share"),
-    Outcome("eu_sanctions_end", "EU sanctions in force at the end", "share"),
+    Outcome("us_sanctions_end", "US sanctions in force at the end", "share", needs="us"),
+    Outcome("eu_sanctions_end", "EU sanctions in force at the end", "share", needs="eu"),
     Outcome("price_per_prisoner", "implied price per prisoner over all deals", "RU/prisoner"),
     Outcome("learned_price_end", "regime's learned price at the end", "RU/equivalent"),
     Outcome("chip_value_mean", "chip value of a new prisoner to the regime (mean)", "RU"),
     Outcome("regime_relief_end", "relief in force for the regime at the end", "RU"),
-    Outcome("snapbacks", "deals revoked (snapback or detected cheating)", "count"),
-    Outcome("designations", "new US designations", "count"),
+    Outcome("snapbacks", "deals revoked (snapback or detected cheating)", "count", needs="us"),
+    Outcome("designations", "new US designations", "count", needs="us"),
     Outcome("cheating_months", "months the regime cheated on a restraint clause", "months"),
-    Outcome("eu_change", "change in EU sanctions in force", "share"),
-    Outcome("transit_open_months", "months with Baltic transit open", "months"),
+    Outcome("eu_change", "change in EU sanctions in force", "share", needs="eu"),
+    Outcome("transit_open_months", "months with transit open", "months", needs="transit"),
     Outcome("mobilisation_end", "opposition mobilisation at the end", "0-1"),
     Outcome("mobilisation_max", "highest opposition mobilisation", "0-1"),
     Outcome("lobbying_end", "exiles' lobbying at the end", "0-1"),
@@ -120,10 +122,28 @@ def outcomes(timeseries: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def constant_outcomes(table: pd.DataFrame) -> list[str]:
+def headlines_for(actors) -> tuple[Outcome, ...]:
+    """The headline outcomes of a case whose actors are ``actors`` (counterparts present, and ``transit`` when
+    a neighbour controls a transit route); None: all."""
+    if actors is None:
+        return HEADLINES
+    actors = set(actors)
+    return tuple(o for o in HEADLINES if not o.needs or o.needs in actors)
+
+
+def case_actors(params) -> list[str]:
+    """The actors a case's headline outcomes can speak of: its counterparts present, and ``transit``."""
+    present = params.counterparts()
+    out = list(present)
+    if any(getattr(c, "transit_instrument", "") for c in present.values()):
+        out.append("transit")
+    return out
+
+
+def constant_outcomes(table: pd.DataFrame, actors=None) -> list[str]:
     """Headline outcomes with the same value in every replicate (where at least two are finite)."""
     out = []
-    for o in HEADLINES:
+    for o in headlines_for(actors):
         v = pd.to_numeric(table[o.name], errors="coerce")
         v = v[np.isfinite(v)]
         if len(v) >= 2 and v.nunique() == 1:

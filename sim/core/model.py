@@ -262,6 +262,7 @@ class RepressionBargaining(mesa.Model):
         self.regime.decompress()
 
         for c in self.counterparts.values():
+            c.recover()
             c.act()
 
         lam = self.regime.decide_arrests()
@@ -438,8 +439,9 @@ class RepressionBargaining(mesa.Model):
         (always applied); deals, pardons and instrument changes are facts only when replaying (else the actors
         decide them)."""
         rg, rp = self.regime, self.params.regime
-        if rg.crackdown != 1.0:
-            rg.crackdown = 1.0 + (rg.crackdown - 1.0) * self._crackdown_decay
+        if rg.crackdown != self._crackdown_floor:
+            floor = self._crackdown_floor
+            rg.crackdown = floor + (rg.crackdown - floor) * self._crackdown_decay
         for e in self.events.get(self.t, ()):
             kind = e.type
             if kind == "talks" and e.counterpart in self.counterparts:
@@ -449,6 +451,7 @@ class RepressionBargaining(mesa.Model):
                 half = rp.crackdown_half_life if e.half_life_months is None else float(e.half_life_months)
                 rg.crackdown = max(rg.crackdown, mult)
                 self._crackdown_decay = 0.5 ** (1.0 / max(half, 1e-6))
+                self._crackdown_floor = min(max(float(e.floor), 1.0), rg.crackdown)
             elif kind == "incident":
                 self.month_incidents += 1
             elif not self.replaying(kind):
@@ -508,6 +511,7 @@ class RepressionBargaining(mesa.Model):
         self.month_deal_rows.append(row)
 
     _crackdown_decay = 1.0
+    _crackdown_floor = 1.0  # the multiplier a crackdown decays towards (a timeline event's floor)
 
     def _replay_deal(self, c: Counterpart, e) -> None:
         """A recorded deal: the symbols it names, then the prisoners the counterpart values most for what the
@@ -656,6 +660,7 @@ class RepressionBargaining(mesa.Model):
                 "price": dict(rg.price), "round_belief": dict(rg.round_belief),
                 "revocation": dict(rg.revocation),
                 "crackdown": rg.crackdown, "crackdown_decay": self._crackdown_decay,
+                "crackdown_floor": self._crackdown_floor,
                 "need_drift": rg.need_drift, "pressure0": self.pressure0,
             },
             "counterparts": {
@@ -709,6 +714,7 @@ class RepressionBargaining(mesa.Model):
         rg.crackdown = float(state["regime"]["crackdown"])
         rg.need_drift = float(state["regime"]["need_drift"])
         self._crackdown_decay = float(state["regime"]["crackdown_decay"])
+        self._crackdown_floor = float(state["regime"].get("crackdown_floor", 1.0))
         for name, cs in state["counterparts"].items():
             c = self.counterparts.get(name)
             if c is None:

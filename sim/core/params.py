@@ -143,6 +143,7 @@ class CaseParams:
         destinations: where released prisoners can go; the first is staying in the country.
         outside: actors in the case's record that the model does not represent (their exchanges are replayed
             as releases with no relief modelled), e.g. Germany in the Ankara exchange of August 2024.
+        relief_unit: what one relief unit (RU) is in this case, in a sentence for reports.
     """
 
     name: str = "generic"
@@ -151,6 +152,10 @@ class CaseParams:
     ties: list[str] = p([], unit="names", source="case file")
     destinations: list[str] = p(["stayed"], unit="names", source="case file")
     outside: list[str] = p([], unit="names", source="case file")
+    relief_unit: str = p(
+        "the relief value the regime obtained per prisoner in the case's reference deal", unit="text",
+        source="case file",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):
@@ -439,6 +444,9 @@ class Instrument:
         complement: another instrument, ``counterpart.instrument``, whose being in force reduces this one's
             value (e.g. potash relief is worth less while Baltic transit is closed); empty for none.
         complement_share: share of the value kept while the complement is fully in force.
+        recovery_months: for a concession its giver can give again (a mediator's recognition), the mean months
+            for a lifted level to return to the case file's: each month ``level += (level0 - level) /
+            recovery_months``; 0: a lifted instrument stays lifted until its holder decides otherwise.
     """
 
     level: float = p(1.0, unit="share", lo=0.0, hi=1.0, source="case file", plausible=(0.0, 1.0))
@@ -446,6 +454,7 @@ class Instrument:
     cost: float = p(50.0, unit="RU", lo=0.0, hi=1e6, source="case file", plausible=(20.0, 300.0))
     complement: str = p("", unit="COUNTERPART.INSTRUMENT", source="case file")
     complement_share: float = p(1.0, unit="share", lo=0.0, hi=1.0, source="case file", plausible=(0.2, 0.8))
+    recovery_months: float = p(0.0, unit="months", lo=0.0, hi=1200.0, source="case file")
 
 
 @dataclass

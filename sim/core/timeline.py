@@ -31,7 +31,10 @@ and the fields of its type (:data:`EVENT_TYPES`):
   transit route closed sets it to 1, reopened to 0 (partial closures are the share of crossings closed).
 * ``crackdown`` -- an exogenous arrest wave: ``multiplier`` (arrest-rate multiplier at onset, >= 1, or
   ``null``), ``half_life_months`` (months for the excess rate to halve, > 0, or ``null``), ``cause``
-  (text, e.g. ``election``).
+  (text, e.g. ``election``), and optionally ``floor`` (the multiplier the wave decays towards, >= 1, at most
+  ``multiplier``; default 1: a full decompression). The multiplier a month after onset is ``floor +
+  (multiplier - floor) x 0.5^(months / half_life)``: a floor above 1 is a wave that leaves a lasting higher
+  rate (after Venezuela's 2024 election the rate stayed well above its earlier level).
 * ``incident`` -- a security incident affecting a counterpart: ``counterpart``, ``severity`` 0..1 on the
   scale :data:`SEVERITY_SCALE`.
 
@@ -76,7 +79,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "talks": ("counterpart", "state"),
     "instrument": ("counterpart", "instrument", "level"),
-    "crackdown": ("multiplier", "half_life_months", "cause"),
+    "crackdown": ("multiplier", "half_life_months", "cause", "floor"),
     "incident": ("counterpart", "severity"),
 }
 """The fields each event type may carry beside :data:`COMMON` (see the module docstring)."""
@@ -182,6 +185,7 @@ class Event:
     level: float | None = None
     multiplier: float | None = None
     half_life_months: float | None = None
+    floor: float = 1.0
     cause: str | None = None
     severity: float | None = None
 
@@ -350,6 +354,9 @@ def validate_event(raw: object, names: Names, where: str = "event") -> Event:
             raise TimelineError(f"{where}: half_life_months {h!r} must be a number of months > 0, or null")
         out["half_life_months"] = None if h is None else float(h)
         out["cause"] = text("cause")
+        if raw.get("floor") is not None:
+            top = out["multiplier"] if out["multiplier"] is not None else math.inf
+            out["floor"] = share("floor", raw.get("floor"), 1.0, top)
     elif kind == "incident":
         out["counterpart"] = counterpart()
         out["severity"] = share("severity", raw.get("severity"))

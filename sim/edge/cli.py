@@ -31,7 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis import design
 from sim.analysis.text import clip
-from sim.core.metrics import constant_outcomes, outcomes, summarise
+from sim.core.metrics import case_actors, constant_outcomes, outcomes, summarise
 from sim.core.params import flatten
 from sim.core.run import run_replicates, spawn_seeds
 from sim.store.claims import FolderBusy, claim
@@ -322,6 +322,8 @@ def execute(
         "seed": rc.seed,
         "job": job,
         "case": rc.case.name,
+        "actors": case_actors(rc),
+        "relief_unit": rc.case.relief_unit,
         "uncertainty": fw.uncertainty,
         "parameter_uncertainty": bool(rc.parameter_uncertainty and fw.calibration is not None),
         **fw.record(),
@@ -330,7 +332,7 @@ def execute(
         "compute_seconds": compute_s,
         "design": design_info,
         "outcomes": summarise(table),
-        "constant_outcomes": constant_outcomes(table),
+        "constant_outcomes": constant_outcomes(table, case_actors(rc)),
     }
     if summary["calibration"]:
         summary["calibration"] = in_record(summary["calibration"], out_dir)

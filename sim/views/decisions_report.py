@@ -89,7 +89,7 @@ def constant_note(names: list[str]) -> list[str]:
         "snapbacks": "no deal was revoked",
         "designations": "arrests never rose enough for new designations",
         "cheating_months": "no restraint clause was in force, or the regime always complied",
-        "transit_open_months": "transit never changed",
+        "transit_open_months": "the neighbour never changed its transit decision",
         "eu_change": "the EU held at every renewal",
     }
     lines = ["**Outcomes constant across replicates:**", ""]

@@ -99,7 +99,9 @@ def fit_text(
         "![predictive](figures/predictive.png)",
         "",
         "Share of observed months inside the 90 % predictive band: "
-        + ", ".join(f"{c} {100 * v:.0f} %" for c, v in coverage.items())
+        + ", ".join(
+            f"{c} {100 * v:.0f} %" if v == v else f"{c}: no observed month" for c, v in coverage.items()
+        )
         + ".",
         "",
         "## Identifiability",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.core.metrics import HEADLINES, outcomes, summarise
+from sim.core.metrics import HEADLINES, headlines_for, outcomes, summarise
 from sim.core.params import describe
 from sim.store.sources import DEFAULT_CASE, SeedsError, load_figures
 from sim.store.tables import (
@@ -31,7 +31,7 @@ FIGURES = {
     "prisoners_held.png": "Political prisoners held at the end of each month: median, 50 % and 90 % bands.",
     "revolving_door.png": "Arrests against releases each month, and cumulatively: the revolving door.",
     "deal_timeline.png": "When deals happen (share of replicates) and the size of each deal.",
-    "sanctions.png": "US and EU sanctions in force, and US sanctions by sector.",
+    "sanctions.png": "Sanctions and other relief instruments in force, by counterpart and instrument.",
     "price_and_opposition.png": "The regime's learned price per prisoner; opposition mobilisation and "
     "fragmentation.",
 }
@@ -186,17 +186,17 @@ def run_report_text(
         f"- **Price:** deals buy prisoners at {band(o['price_per_prisoner'])} relief units each; the "
         f"regime's "
         f"learned price ends at {band(o['learned_price_end'])} per ordinary-prisoner equivalent.",
-        f"- **Sanctions at the end:** US {band(o['us_sanctions_end'])} and EU {band(o['eu_sanctions_end'])} "
-        f"of their pressure still in force.",
+        *_sanctions_line(o, summary.get("actors")),
         f"- **Opposition:** mobilisation {band(o['mobilisation_end'])}, fragmentation "
         f"{band(o['fragmentation_end'])} at the end; {fmt(o['expelled']['median'], 'persons')} released "
         f"prisoners "
         f"expelled abroad (median).",
         "",
-        "Relief units (RU): 1 RU is the relief value the regime obtained per prisoner in the reference deal "
-        "(for Belarus, the December 2025 wave: 123 prisoners for US relief on potash while Baltic transit "
-        "was "
-        "closed).",
+        "Relief units (RU): 1 RU is "
+        + summary.get(
+            "relief_unit", "the relief value the regime obtained per prisoner in the reference deal"
+        )
+        + ".",
         "",
         *story,
         "## Figures",
@@ -210,7 +210,7 @@ def run_report_text(
         "| outcome | unit | median | 5th pct | 95th pct |",
         "|---|---|---:|---:|---:|",
     ]
-    for h in HEADLINES:
+    for h in headlines_for(summary.get("actors")):
         s = o[h.name]
         lines.append(
             f"| {h.label} | {h.unit} | {fmt(s['median'], h.unit)} | {fmt(s['p5'], h.unit)} | "
@@ -235,6 +235,18 @@ def run_report_text(
         "",
     ]
     return "\n".join(lines)
+
+
+def _sanctions_line(o: dict, actors) -> list[str]:
+    """The sanctions at the end, for the sanctioning counterparts the case has (none: no line)."""
+    parts = [
+        f"{who} {band(o[key])}"
+        for who, key, name in (("US", "us_sanctions_end", "us"), ("EU", "eu_sanctions_end", "eu"))
+        if actors is None or name in actors
+    ]
+    if not parts:
+        return []
+    return [f"- **Sanctions at the end:** {' and '.join(parts)} of their pressure still in force."]
 
 
 def _start_lines(summary: dict) -> list[str]:
