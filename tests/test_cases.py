@@ -327,3 +327,26 @@ def test_the_report_tells_the_list_from_the_prisons_where_the_monitor_keeps_paro
             assert (table["in_prison_end"] <= table["final_stock"]).all()
     assert "**Parole:**" in texts["cuba"] and "on the list" in texts["cuba"]
     assert "**Parole:**" not in texts["belarus"]
+
+
+@pytest.mark.parametrize("case", cases())
+def test_every_validation_origin_can_be_fitted_and_scored(case):
+    """sim-validate refits at each origin on the data through it: some statistic must be computable by then,
+    and some horizon must land on an observed month (else the origin scores nothing)."""
+    from sim.analysis.forecasting import statistics_through
+    from sim.analysis.summaries import SummarySet
+    from sim.analysis.validation import TARGETS
+
+    cfg = load_config(case)
+    v = cfg["validation"]
+    record = load_monitoring(case)
+    full = monthly_series(record, cfg["record_through"], start=cfg["base"].start)
+    seen = set(full.loc[full[[t for t in TARGETS if t in full]].notna().any(axis=1), "month"])
+    for origin in v["origins"]:
+        through = min(origin, cfg["record_through"], key=month_index)
+        observed = monthly_series(record, through, start=cfg["base"].start)
+        summaries = SummarySet(statistics_through(cfg["statistics"], origin), observed)
+        assert summaries.keys, f"{case}: origin {origin} has no statistic the data through it can compute"
+        leads = range(1, max(v["horizons"]) + 1)  # a horizon h scores the months at leads 1 .. h
+        landed = [k for k in leads if month_text(month_index(origin) + k) in seen]
+        assert landed, f"{case}: nothing is observed within the horizons after origin {origin}"
