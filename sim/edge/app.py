@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import solara
 import solara.lab
+from solara.components.echarts import EchartsWidget
+from solara.components.title import TitleWidget
 from solara.server import settings as solara_settings
 
 from sim.core.params import SECTORS, ParamError
@@ -119,6 +121,11 @@ CSS = """
 .bc-odd table { border-collapse: collapse; }
 .bc-odd td, .bc-odd th { border: 1px solid rgba(128,128,128,0.5); padding: 2px 6px; vertical-align: top; }
 .deal-log ul { padding-left: 1.1em; }
+.log .v-btn { max-width: 100%; height: auto !important; min-height: 36px; padding: 6px 12px !important; }
+.log .v-btn__content { white-space: normal; flex: 1 1 auto; line-height: 1.3; }
+.bc-buttons { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 8px;
+  padding-bottom: 16px; }
+.bc-buttons .v-btn { min-width: 0 !important; padding: 0 8px !important; }
 .deal-log { font-size: 0.88rem; overflow-wrap: anywhere; }
 """
 
@@ -265,7 +272,9 @@ class State:
     """The reactive state of one browser session (made by :func:`Page` with Solara's per-session hooks)."""
 
     run: solara.Reactive  # the PageRun shown
-    tick: solara.Reactive  # bumped after every step: the parts that show the run re-render
+    views: dict  # name -> update(run): the widgets updated in place each month (see use_month_view)
+    ended: solara.Reactive  # the run has used all its months (the buttons re-render when this changes)
+    deals: solara.Reactive  # deals so far (the deal log re-renders when this changes)
     playing: solara.Reactive
     name: solara.Reactive  # the scenario chosen (applied on Reset)
     changes: solara.Reactive  # dotted name -> value, where the levers differ from the scenario
@@ -284,36 +293,43 @@ class State:
         return Settings(self.name.value, changes, seed, int(self.months.value))
 
     def reset(self) -> None:
-        """Build a new run from the controls, or say why not."""
+        """Build a new run from the controls, or say in one line why not (the current run stays)."""
         try:
-            seed_error = ""
             parse_seed(self.seed_text.value)
-        except SeedError as exc:
-            seed_error = str(exc)
-        if seed_error:
-            self.error.set(f"Not reset: {seed_error}")
-            return
-        self.playing.set(False)
-        try:
-            self.run.set(PageRun(self.pending()))
-        except ParamError as exc:
+            new = PageRun(self.pending())
+        except (SeedError, ParamError) as exc:
             self.error.set(f"Not reset: {exc}")
             return
+        self.playing.set(False)
         self.error.set("")
-        self.tick.set(self.tick.value + 1)
+        self.run.set(new)
+        self._changed()
 
     def step(self) -> bool:
         """One month; False at the end of the run."""
-        if not self.run.value.step():
+        run = self.run.value
+        if not run.step():
             return False
-        self.tick.set(self.tick.value + 1)
+        for update in list(self.views.values()):  # charts, monitors and title, in place
+            update(run)
+        self._changed()
         return True
+
+    def _changed(self) -> None:
+        """Render what changes rarely: the buttons at the end of the run, the deal log after a deal."""
+        run = self.run.value
+        self.ended.set(run.finished)
+        self.deals.set(len(run.model.deals))
 
     def choose_scenario(self, name: str) -> None:
         """A new scenario fills the levers and the months with its own values (applied on Reset)."""
         self.name.set(name)
         self.changes.set({})
         self.months.set(min(scenario(name).months, MONTHS_MAX))
+
+
+def _months_text(n: int) -> str:
+    return f"{n} month" if n == 1 else f"{n} months"
 
 
 def waiting(state: State) -> list[str]:
@@ -330,17 +346,15 @@ def waiting(state: State) -> list[str]:
     if pend is not None and pend.seed != now.seed:
         out.append(f"seed {pend.seed} (running: {now.seed})")
     if int(state.months.value) != now.months:
-        out.append(f"{int(state.months.value)} months (running: {now.months})")
+        out.append(f"{_months_text(int(state.months.value))} (running: {now.months})")
     return out
 
 
 # ------------------------------------------------------------------------------------------- components
 @solara.component
 def Buttons(state: State):
-    """Reset, Play/Pause and Step; the play loop; the end of the run."""
-    state.tick.value  # noqa: B018 - re-render after each step (Step is disabled at the end)
-    run = state.run.value
-    playing = state.playing.value
+    """Reset, Play/Pause and Step (disabled at the end of the run); the play loop."""
+    run, ended, playing = state.run.value, state.ended.value, state.playing.value
 
     def play_loop(cancel: threading.Event) -> None:
         while state.playing.value and not cancel.is_set():
@@ -351,17 +365,16 @@ def Buttons(state: State):
             cancel.wait(max(0.0, PLAY_SECONDS - (time.perf_counter() - started)))
 
     solara.use_thread(play_loop, dependencies=[playing, run], intrusive_cancel=False)
-    with solara.Div(style={"padding-bottom": "16px"}, classes=["buttons"]):
-        with solara.Row(justify="space-between", style={"flex-wrap": "wrap", "gap": "6px"}):
-            solara.Button("Reset", color="primary", on_click=state.reset)
-            solara.Button(
-                "Pause" if playing else "Play",
-                icon_name="mdi-pause" if playing else "mdi-play",
-                color="primary",
-                on_click=lambda: state.playing.set(not state.playing.value),
-                disabled=run.finished,
-            )
-            solara.Button("Step", color="primary", on_click=state.step, disabled=playing or run.finished)
+    with solara.Div(classes=["buttons", "bc-buttons"]):
+        solara.Button("Reset", color="primary", on_click=state.reset)
+        solara.Button(
+            "Pause" if playing else "Play",
+            icon_name="mdi-pause" if playing else "mdi-play",
+            color="primary",
+            on_click=lambda: state.playing.set(not state.playing.value),
+            disabled=ended,
+        )
+        solara.Button("Step", color="primary", on_click=state.step, disabled=playing or ended)
     if state.error.value:
         solara.Error(state.error.value, classes=["reset-error"], dense=True)
 
@@ -438,24 +451,24 @@ def SettingsPanel(state: State):
         classes=["seed-box"],
         hide_details="auto",
     )
-    start = sc.params.start
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=(
-            f"Months to run: <span class='bc-lever-value'>{int(state.months.value)} months</span>"
-            f" <span class='bc-lever-note'>(from {escape(start)}; scenario: {sc.months})</span>"
-        ),
-        classes=["bc-lever-label", "bc-lever", "lever-months"],
-    )
-    solara.SliderInt(
-        label="",
-        value=state.months,
-        on_value=state.months.set,
-        min=1,
-        max=MONTHS_MAX,
-        step=1,
-        thumb_label=False,
-    )
+    with solara.Div(classes=["bc-lever", "lever-months"]):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                f"Months to run: <span class='bc-lever-value'>{_months_text(int(state.months.value))}</span>"
+                f" <span class='bc-lever-note'>(from {escape(sc.params.start)}; scenario: {sc.months})</span>"
+            ),
+            classes=["bc-lever-label"],
+        )
+        solara.SliderInt(
+            label="",
+            value=state.months,
+            on_value=state.months.set,
+            min=1,
+            max=MONTHS_MAX,
+            step=1,
+            thumb_label=False,
+        )
     solara.HTML(
         tag="p", unsafe_innerHTML=f"<b>RU</b>: {escape(RU_EXPLAINED)}", classes=["bc-caption", "ru-note"]
     )
@@ -477,19 +490,8 @@ def Question(state: State):
     )
 
 
-@solara.component
-def Monitors(state: State):
-    """NetLogo's monitors: the month, prisoners held, this month's arrests and releases, ratio, price."""
-    state.tick.value  # noqa: B018 - re-render after each step
-    run = state.run.value
-    solara.Title(f"{PROJECT} · {run.month()}")
-    if run.finished:
-        solara.Success(
-            f"End of the run: all {run.model.months} months simulated ({run.months()[0]} to "
-            f"{run.end_month()}). Press Reset to run again, or set more months to run and press Reset.",
-            dense=True,
-            classes=["end-of-run"],
-        )
+def monitors_html(run: PageRun) -> str:
+    """The monitors' boxes: label, value, unit."""
     boxes = []
     for label, (value, unit) in run.readouts().items():
         key = label.lower().replace(" ", "-")
@@ -497,30 +499,115 @@ def Monitors(state: State):
             f"<div class='bc-monitor monitor-{key}'><div class='l'>{escape(label)}</div>"
             f"<div class='v'>{escape(value)}</div><div class='u'>{escape(unit)}</div></div>"
         )
-    solara.HTML(tag="div", unsafe_innerHTML="".join(boxes), classes=["bc-monitors"])
+    return "".join(boxes)
+
+
+def _tab_title(run: PageRun) -> str:
+    return f"{PROJECT} · {run.month()}"
+
+
+def use_month_widget(state: State, name: str, make, update, dependencies: list):
+    """A widget the page updates in place after each month: ``make()`` builds it, ``update(widget, run)``
+    refreshes it. Returns the widget, to place in the layout.
+
+    A month changes only the charts' data, the monitors and the tab's title. Setting those widgets' values
+    directly sends just the new values to the browser, where a render of the page would first walk all of
+    its elements (Solara's renderer), several times the cost of the step itself. The widget is made here,
+    not declared as an element, so the renderer places it but never sets its values back to a stale
+    render's; it is made anew when ``dependencies`` change (a Reset, the theme) and closed when replaced.
+    """
+    widget = solara.use_memo(make, dependencies)
+
+    def attach():
+        state.views[name] = lambda r: update(widget, r)
+
+        def detach():
+            if state.views.get(name) is not None:
+                state.views.pop(name, None)
+            widget.close()
+
+        return detach
+
+    solara.use_effect(attach, [widget])
+    return widget
 
 
 @solara.component
-def ChartCard(state: State, index: int):
-    """One chart: title and legend in HTML, the plot drawn by ECharts in the browser."""
-    state.tick.value  # noqa: B018 - re-render after each step
-    theme = "dark" if solara.lab.use_dark_effective() else "light"
+def Monitors(state: State):
+    """NetLogo's monitors: the month, prisoners held, this month's arrests and releases, ratio, price; and the
+    month in the browser tab's title (both updated in place each month)."""
     run = state.run.value
-    chart = charts(run)[index]
-    with solara.Card(classes=["bc-panel", f"card-{chart.key}"], margin=0):
-        solara.HTML(tag="div", unsafe_innerHTML=escape(chart.title), classes=["bc-chart-title"])
-        solara.HTML(tag="div", unsafe_innerHTML=legend_html(chart, theme))
-        solara.FigureEcharts(
-            option=echarts_option(chart, run.months(), theme),
-            attributes={"style": "height: 240px; width: 100%", "class": f"chart-{chart.key}"},
-            responsive=True,
+    # The tab's title is set in the browser by Solara's title widget. Not solara.Title: it keeps the title in
+    # the app layout's state, which would render the whole page again every month.
+    title = use_month_widget(
+        state,
+        "title",
+        lambda: TitleWidget(title=_tab_title(run), level=1000),
+        lambda w, r: setattr(w, "title", _tab_title(r)),
+        [run],
+    )
+    html = use_month_widget(
+        state,
+        "monitors",
+        lambda: solara.widgets.HTML(
+            tag="div", unsafe_innerHTML=monitors_html(run), attributes={"class": "bc-monitors"}
+        ),
+        lambda w, r: setattr(w, "unsafe_innerHTML", monitors_html(r)),
+        [run],
+    )
+    solara.Div(children=[title, html])
+
+
+@solara.component
+def EndOfRun(state: State):
+    """Says so when the run has used all its months."""
+    run = state.run.value
+    if state.ended.value:
+        solara.Success(
+            f"End of the run: all {_months_text(run.model.months)} simulated ({run.months()[0]} to "
+            f"{run.end_month()}). Press Reset to run again, or set more months to run and press Reset.",
+            dense=True,
+            classes=["end-of-run"],
         )
 
 
 @solara.component
+def ChartPlot(state: State, index: int, theme: str):
+    """The plot of one chart, drawn by ECharts in the browser; its data are updated in place each month."""
+    run = state.run.value
+
+    def option(r: PageRun) -> dict:
+        return echarts_option(charts(r)[index], r.months(), theme)
+
+    plot = use_month_widget(
+        state,
+        f"chart-{index}",
+        lambda: EchartsWidget(
+            option=option(run),
+            attributes={"style": "height: 240px; width: 100%", "class": f"chart-{charts(run)[index].key}"},
+            responsive=True,
+        ),
+        lambda w, r: setattr(w, "option", option(r)),
+        [run, theme],
+    )
+    solara.Div(children=[plot])
+
+
+@solara.component
+def ChartCard(state: State, index: int):
+    """One chart: its title and full legend in HTML (they follow the theme, not the steps), and the plot."""
+    theme = "dark" if solara.lab.use_dark_effective() else "light"
+    chart = charts(state.run.value)[index]
+    with solara.Card(classes=["bc-panel", f"card-{chart.key}"], margin=0):
+        solara.HTML(tag="div", unsafe_innerHTML=escape(chart.title), classes=["bc-chart-title"])
+        solara.HTML(tag="div", unsafe_innerHTML=legend_html(chart, theme))
+        ChartPlot(state, index, theme)
+
+
+@solara.component
 def DealLog(state: State):
-    """Deals and notable releases, newest first, and the download of the run."""
-    state.tick.value  # noqa: B018 - re-render after each step
+    """Deals and notable releases, newest first, and the download of the run (re-rendered after a deal)."""
+    state.deals.value  # noqa: B018 - re-render when a deal is made
     run = state.run.value
     m = run.model
     parts = ["<h3>Deal log</h3>"]
@@ -545,7 +632,7 @@ def DealLog(state: State):
     solara.HTML(tag="div", unsafe_innerHTML="".join(parts), classes=["deal-log"])
     solara.FileDownload(
         run.export_zip,
-        filename=f"{run.export_stem()}.zip",
+        filename=f"{run.export_stem()}.zip",  # scenario and seed; the months are in its README
         label="Download this run (zip of CSV tables)",
         mime_type="application/zip",
     )
@@ -570,6 +657,7 @@ def ModelTab(state: State):
         with solara.Column(gap="10px", classes=["bc-main"]):
             with solara.Card(classes=["bc-panel", "question"], margin=0):
                 Question(state)
+                EndOfRun(state)
                 Monitors(state)
             with solara.ColumnsResponsive(default=12, large=6, classes=["bc-charts"]):
                 for i in range(4):
@@ -606,7 +694,9 @@ def Page():
     first = solara.use_memo(lambda: PageRun(Settings.default()), [])
     state = State(
         run=solara.use_reactive(first),
-        tick=solara.use_reactive(0),
+        views=solara.use_memo(dict, []),
+        ended=solara.use_reactive(False),
+        deals=solara.use_reactive(0),
         playing=solara.use_reactive(False),
         name=solara.use_reactive(first.settings.scenario),
         changes=solara.use_reactive({}),

@@ -511,8 +511,8 @@ class PageRun:
         return buf.getvalue()
 
     def export_stem(self) -> str:
-        """The export's file name without ``.zip``: scenario, seed and months covered."""
-        return f"bargaining-chips_{self.settings.scenario}_seed{self.settings.seed}_{self.recorded}-months"
+        """The export's file name without ``.zip``: scenario and seed (its README gives the months)."""
+        return f"bargaining-chips_{self.settings.scenario}_seed{self.settings.seed}"
 
     def readme(self, rows: int) -> str:
         """What the export holds and how to repeat the run."""
