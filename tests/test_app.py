@@ -72,11 +72,12 @@ def app_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "sim-app.log").open("w")  # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "sim-app"), "--port", str(port)],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
-        text=True,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/"
@@ -88,11 +89,12 @@ def app_url():
         except OSError:
             time.sleep(0.5)
     else:
-        proc.kill()
-        pytest.fail("sim-app did not answer: " + (proc.stdout.read() if proc.stdout else ""))
+        os.killpg(proc.pid, 9)
+        pytest.fail("sim-app did not answer: " + (ARTIFACTS / "sim-app.log").read_text()[-3000:])
     yield url
     os.killpg(proc.pid, 15)
     proc.wait(timeout=20)
+    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +325,9 @@ def test_the_end_of_the_run_is_announced(browser, app_url):
     t.slider(".lever-months", "Home", "ArrowRight", "ArrowRight")  # 3 months
     assert "3 months" in page.inner_text(".lever-months")
     t.reset()
-    page.wait_for_function("() => document.querySelector('.monitor-month').innerText.includes('3 months to run')")
+    page.wait_for_function(
+        "() => document.querySelector('.monitor-month').innerText.includes('3 months to run')"
+    )
     page.get_by_role("button", name="Play").click()
     page.wait_for_selector(".end-of-run", timeout=15000)
     end = page.inner_text(".end-of-run")

@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 
 import hydra
+import matplotlib
 import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -47,6 +48,7 @@ from sim.views.report import build_comparison, build_run_report
 from .config import CONF_DIR, RunConfig, calibrated_params, register, to_run_config
 
 register()
+matplotlib.use("Agg")  # the command-line tools draw figures to files; notebooks keep Jupyter's inline backend
 log = logging.getLogger("sim-run")
 _FLAGS_WITH_VALUE = {
     "--config-path",
