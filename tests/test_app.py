@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sim.edge.page_run import LEVERS, SEED_MAX, control, get, scenario
+from sim.edge.page_run import LEVERS, SEED_MAX, control, get, scenario, scenario_names
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -140,8 +140,11 @@ class Tab:
         self.page.get_by_role("button", name="Reset").click()
 
     def choose(self, label: str, option: str) -> None:
-        self.page.locator(".v-select", has_text=label).first.click()
+        select = self.page.locator(".v-select", has_text=label).first
+        select.click()
         self.page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+        self.page.wait_for_selector(".menuable__content__active", state="detached", timeout=5000)
+        select.locator(".v-select__selection", has_text=option).wait_for(timeout=5000)
 
     def slider(self, css: str, *keys: str) -> None:
         """Move a slider with the keyboard, a key at a time (each waits for the label to show the move)."""
@@ -149,7 +152,8 @@ class Tab:
             label = self.page.inner_text(f"{css} .bc-lever-label")
             self.page.locator(f"{css} [role=slider]").first.press(k)
             self.page.wait_for_function(
-                "([c, l]) => document.querySelector(c + ' .bc-lever-label').innerText !== l",
+                "([c, l]) => { const e = document.querySelector(c + ' .bc-lever-label');"
+                " return e && e.innerText !== l; }",
                 arg=[css, label],
                 timeout=5000,
             )
@@ -193,6 +197,21 @@ def test_page_offline_with_sim_runs_defaults_and_the_info_panel(browser, app_url
     page.get_by_role("button", name="Open the model description (docs/ODD.md)").click()
     page.wait_for_selector(".bc-odd h1")
     assert "ODD protocol" in page.inner_text(".bc-odd")
+
+    # another scenario fills the levers and the months with its own values, applied on Reset
+    page.get_by_role("tab", name="Model").click()
+    other = next(n for n in scenario_names() if scenario(n).params.start != sc.params.start)
+    osc = scenario(other)
+    t.choose("Scenario", other)
+    page.wait_for_function(
+        "m => document.querySelector('.lever-months').innerText.includes(m)", arg=f"{osc.months} month"
+    )
+    assert f"scenario {other}" in page.inner_text(".reset-waiting")
+    t.reset()
+    page.wait_for_selector(".reset-waiting", state="detached")
+    assert osc.params.start in t.monitor("month") and osc.question.strip()[:40] in page.inner_text(
+        ".bc-question"
+    )
     t.close()
 
 
@@ -362,13 +381,11 @@ def _overlaps(boxes):
 
 
 def _text_pixels(png: bytes, rgb: tuple[int, int, int]) -> int:
-    """Pixels of a chart canvas within 30 of a text colour (the axis labels)."""
-    im = Image.open(io.BytesIO(png)).convert("RGBA")
-    return sum(
-        1
-        for r, g, b, a in im.getdata()
-        if a > 200 and max(abs(r - rgb[0]), abs(g - rgb[1]), abs(b - rgb[2])) < 30
-    )
+    """Pixels within 40 of a text colour in the left strip of a chart, where only the y axis's labels are."""
+    im = Image.open(io.BytesIO(png)).convert("RGB")
+    strip = im.crop((0, 0, 40, im.height))
+    strip.save(ARTIFACTS / "chart-axis-strip.png")  # the last one checked, for a person to look at
+    return sum(1 for px in strip.get_flattened_data() if max(abs(c - t) for c, t in zip(px, rgb)) < 40)
 
 
 @pytest.mark.parametrize(
@@ -381,7 +398,7 @@ def _text_pixels(png: bytes, rgb: tuple[int, int, int]) -> int:
     ],
 )
 def test_nothing_overlaps_and_both_themes_are_readable(browser, app_url, name, viewport, scheme):
-    from sim.edge.app import THEME_TEXT
+    from sim.edge.app import PALETTES, THEME_TEXT
 
     t = Tab(browser, app_url, viewport=viewport, color_scheme=scheme)
     page = t.page
@@ -413,4 +430,11 @@ def test_nothing_overlaps_and_both_themes_are_readable(browser, app_url, name, v
             if page.locator(".v-application.theme--dark").count():
                 break
         assert page.locator(".v-application.theme--dark").count() == 1
+        light_text = tuple(int(THEME_TEXT["dark"][0][i : i + 2], 16) for i in (1, 3, 5))
+        page.wait_for_function(
+            "c => document.querySelector('.legend-prisoners [data-colour]').dataset.colour === c",
+            arg=PALETTES["dark"]["held"],
+        )
+        page.wait_for_timeout(300)
+        assert _text_pixels(page.locator(".chart-prisoners canvas").screenshot(), light_text) > 30
     t.close()

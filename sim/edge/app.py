@@ -25,9 +25,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import ipyvuetify
 import numpy as np
 import solara
 import solara.lab
+import traitlets
 from solara.components.echarts import EchartsWidget
 from solara.components.title import TitleWidget
 from solara.server import settings as solara_settings
@@ -266,6 +268,46 @@ def legend_html(chart: Chart, theme: str) -> str:
     return f"<div class='bc-legend legend-{chart.key}'>{''.join(items)}</div>"
 
 
+class ThemeWatcher(ipyvuetify.VuetifyTemplate):
+    """Tells the server whether the page is drawn light or dark (``dark``), and when that changes.
+
+    The charts' text and colours are chosen on the server. Solara's own ``dark_effective`` is not updated when
+    the theme follows the browser's preference (the "auto" setting, the default), so a dark system showed
+    dark chart text on a dark page; this reads the theme Vuetify actually applies.
+    """
+
+    dark = traitlets.Bool(False).tag(sync=True)
+    template = traitlets.Unicode(
+        """<template><span style="display: none"></span></template>
+<script>
+module.exports = {
+  mounted() {
+    this.dark = !!this.$vuetify.theme.dark;
+    this.$watch(() => this.$vuetify.theme.dark, value => { this.dark = !!value; });
+  },
+};
+</script>"""
+    ).tag(sync=True)
+
+
+def use_theme() -> tuple[str, ThemeWatcher]:
+    """The page's theme, ``"light"`` or ``"dark"``, followed as it changes; and the watcher to place on the
+    page."""
+    watcher = solara.use_memo(ThemeWatcher, [])
+    dark = solara.use_reactive(False)
+
+    def connect():
+        def changed(change):
+            dark.set(bool(change["new"]))
+
+        watcher.observe(changed, "dark")
+        dark.set(bool(watcher.dark))
+        return lambda: watcher.unobserve(changed, "dark")
+
+    solara.use_effect(connect, [watcher])
+    return ("dark" if dark.value else "light"), watcher
+
+
 # ------------------------------------------------------------------------------------------ page state
 @dataclass
 class State:
@@ -340,7 +382,7 @@ def waiting(state: State) -> list[str]:
         out.append(f"scenario {state.name.value} (running: {now.scenario})")
     pend = state.pending()
     sc = scenario(state.name.value)
-    if dict(state.changes.value) != dict(now.changes) or state.name.value != now.scenario:
+    if dict(state.changes.value) != dict(now.changes):
         text = change_text(sc, dict(state.changes.value))
         out.append(f"levers: {text}" if text else "levers back to the scenario's values")
     if pend is not None and pend.seed != now.seed:
@@ -507,28 +549,23 @@ def _tab_title(run: PageRun) -> str:
 
 
 def use_month_widget(state: State, name: str, make, update, dependencies: list):
-    """A widget the page updates in place after each month: ``make()`` builds it, ``update(widget, run)``
-    refreshes it. Returns the widget, to place in the layout.
+    """A widget the page updates in place: ``make()`` builds it once, ``update(widget, run)`` refreshes it
+    after each month and whenever ``dependencies`` change (a Reset, the theme). Returns the widget, to place
+    in the layout.
 
     A month changes only the charts' data, the monitors and the tab's title. Setting those widgets' values
     directly sends just the new values to the browser, where a render of the page would first walk all of
     its elements (Solara's renderer), several times the cost of the step itself. The widget is made here,
-    not declared as an element, so the renderer places it but never sets its values back to a stale
-    render's; it is made anew when ``dependencies`` change (a Reset, the theme) and closed when replaced.
+    not declared as an element, so the renderer places it but never sets its values back to a stale render's.
     """
-    widget = solara.use_memo(make, dependencies)
+    widget = solara.use_memo(make, [])
 
     def attach():
         state.views[name] = lambda r: update(widget, r)
+        update(widget, state.run.value)
 
-        def detach():
-            if state.views.get(name) is not None:
-                state.views.pop(name, None)
-            widget.close()
-
-        return detach
-
-    solara.use_effect(attach, [widget])
+    solara.use_effect(attach, dependencies)
+    solara.use_effect(lambda: widget.close, [])  # closed when the page goes
     return widget
 
 
@@ -594,9 +631,8 @@ def ChartPlot(state: State, index: int, theme: str):
 
 
 @solara.component
-def ChartCard(state: State, index: int):
+def ChartCard(state: State, index: int, theme: str):
     """One chart: its title and full legend in HTML (they follow the theme, not the steps), and the plot."""
-    theme = "dark" if solara.lab.use_dark_effective() else "light"
     chart = charts(state.run.value)[index]
     with solara.Card(classes=["bc-panel", f"card-{chart.key}"], margin=0):
         solara.HTML(tag="div", unsafe_innerHTML=escape(chart.title), classes=["bc-chart-title"])
@@ -648,6 +684,16 @@ def DealLog(state: State):
 
 
 @solara.component
+def Charts(state: State):
+    """The four charts, drawn for the page's theme (light or dark, as the browser shows it)."""
+    theme, watcher = use_theme()
+    solara.Div(children=[watcher])
+    with solara.ColumnsResponsive(default=12, large=6, classes=["bc-charts"]):
+        for i in range(4):
+            ChartCard(state, i, theme)
+
+
+@solara.component
 def ModelTab(state: State):
     """Controls on the left (on top on a narrow screen), the run on the right."""
     with solara.ColumnsResponsive(default=12, medium=[4, 8], xlarge=[3, 9], classes=["bc-columns"]):
@@ -659,9 +705,7 @@ def ModelTab(state: State):
                 Question(state)
                 EndOfRun(state)
                 Monitors(state)
-            with solara.ColumnsResponsive(default=12, large=6, classes=["bc-charts"]):
-                for i in range(4):
-                    ChartCard(state, i)
+            Charts(state)
             with solara.Card(classes=["bc-panel", "log"], margin=0):
                 DealLog(state)
 
