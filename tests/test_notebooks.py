@@ -1,6 +1,6 @@
 """Teaching notebooks: numbered, stripped of outputs in git, built on the package, and their figures shown.
 
-Each notebook is executed in a Jupyter kernel (nbclient, as nbmake does) and must produce its figures as
+Each notebook is executed in a Jupyter kernel (nbclient, as nbmake would) and must produce its figures as
 ``image/png`` outputs, once each: a figure that comes out as the text ``<Figure size ...>`` (what the Agg
 backend forced at import gave) fails. A slow test opens a notebook in JupyterLab itself (the README's
 ``make notebooks``), in Chromium, runs it and looks for the rendered images.

@@ -314,7 +314,7 @@ class State:
     """The reactive state of one browser session (made by :func:`Page` with Solara's per-session hooks)."""
 
     run: solara.Reactive  # the PageRun shown
-    views: dict  # name -> update(run): the widgets updated in place each month (see use_month_view)
+    views: dict  # name -> update(run): the widgets updated in place each month (see use_month_widget)
     ended: solara.Reactive  # the run has used all its months (the buttons re-render when this changes)
     deals: solara.Reactive  # deals so far (the deal log re-renders when this changes)
     playing: solara.Reactive
