@@ -18,6 +18,7 @@ import time
 
 from sim.core.params import ScenarioParams
 from sim.core.run import run_model
+from sim.store.cases import case_params
 
 
 def median_time(params: ScenarioParams, months: int, repeats: int) -> float:
@@ -37,12 +38,18 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=120)
     ap.add_argument("--json", type=str, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
-    base = ScenarioParams()
+    base = case_params("belarus", "baseline")
     n0 = base.population.initial_stock
     ref = median_time(base, args.months, args.repeats)
     rows = {"reference": {"initial_stock": n0, "median_s": ref, "ratio": 1.0}}
     for factor, reps in ((10, max(args.repeats // 2, 5)), (100, max(args.repeats // 4, 5))):
-        p = base.replace(**{"population.initial_stock": n0 * factor})
+        # a prison system `factor` times larger: the capacity cost per 1,000 held shrinks in proportion
+        p = base.replace(
+            **{
+                "population.initial_stock": n0 * factor,
+                "regime.capacity_cost": base.regime.capacity_cost / factor,
+            }
+        )
         t = median_time(p, args.months, reps)
         rows[f"x{factor}"] = {"initial_stock": n0 * factor, "median_s": t, "ratio": t / ref}
     print(f"one {args.months}-month replicate, baseline, one core (cpu count {os.cpu_count()}):")

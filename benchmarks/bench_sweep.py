@@ -62,8 +62,8 @@ def main() -> None:
         cmd = [
             str(BIN / "sim-run"),
             "-m",
-            f"us.price_per_prisoner={prices}",
-            f"us.relief_per_round={tranches}",
+            f"us.value_per_prisoner={prices}",
+            f"us.leverage_value={tranches}",
             f"replicates={args.replicates}",
             f"months={args.months}",
             "report=false",

@@ -87,10 +87,48 @@ def test_expand_escalation_splits_and_rises():
     assert list(v[1:]) == [2.0, 3.0, 4.0, 5.0, 6.0]
 
 
-def test_price_learning_and_decay():
+def test_escalation_runs_across_escalating_classes():
+    # two cells of symbols: the k-th symbol released in the deal costs more, whichever cell it comes from
+    w, v, m, parent = bg.expand_escalation(
+        np.array([10.0, 8.0, 1.0]),
+        np.array([2.0, 2.0, 1.0]),
+        np.array([2, 3, 7]),
+        np.array([True, True, False]),
+        np.array([1.0, 1.0, 0.0]),
+        depth=4,
+    )
+    units = [(p_, vv, mm) for p_, vv, mm in zip(parent, v, m)]
+    assert (2, 1.0, 7) in units  # the plain class is untouched
+    singles = [(int(p_), float(vv)) for p_, vv, mm in units if p_ != 2 and mm == 1]
+    assert singles[:4] == [(0, 2.0), (0, 3.0), (1, 4.0), (1, 5.0)]
+    assert (1, 6.0, 1) in units and m.sum() == 12
+
+
+def test_price_learning():
     assert math.isclose(bg.update_price(1.0, 300.0, 100.0, 0.5), 2.0)
     assert bg.update_price(1.0, 300.0, 0.0, 0.5) == 1.0
-    assert math.isclose(bg.decay_price(1.0, 12.0) ** 12, 0.5)
+
+
+def test_sale_factor_and_annuity_by_hand():
+    # one month left, a round every month: sold next month for sure, discounted once
+    assert math.isclose(float(bg.sale_factor(1.0, 0.9, 1)), 0.9)
+    # two months, h = 0.5, d = 0.9: 0.9 * 0.5 + 0.81 * 0.5 * 0.5 = 0.6525
+    assert math.isclose(float(bg.sale_factor(0.5, 0.9, 2)), 0.6525)
+    assert float(bg.sale_factor(0.0, 0.9, 10)) == 0.0
+    assert math.isclose(float(bg.annuity(0.9, 2)), 1.9)  # 1 + 0.9
+    from sim.core.numerics import sale_factor
+
+    assert math.isclose(sale_factor(0.5, 0.9, 2), 0.6525)
+
+
+def test_escalation_in_order_keeps_the_prefix_efficient():
+    w = np.array([1.0, 2.0, 3.0])
+    v = np.array([1.0, 1.0, 1.0])
+    c = np.array([5, 0, 7])
+    w2, v2, m2, parent = bg.escalate_in_order(w, v, c, 0.1, blocks=4)
+    assert m2.sum() == 12 and list(parent) == [2, 2, 2, 0, 0]
+    assert np.all(np.diff(w2 / v2) <= 0)  # offered in decreasing w/v: a prefix is still optimal
+    assert np.allclose(v2, 1 + 0.1 * np.array([1.0, 4.0, 6.0, 7.5, 10.0]))
 
 
 # ---------------------------------------------------------------- properties

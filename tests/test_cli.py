@@ -45,7 +45,7 @@ def test_run_folder_contract(run_dir):
         assert (run_dir / f).is_file(), f
     assert len(list((run_dir / "figures").glob("*.png"))) >= 4
     ts = pd.read_parquet(run_dir / "timeseries.parquet")
-    assert len(ts) == 6 * 24 and ts["month"].iloc[0] == "2025-12"
+    assert len(ts) == 6 * 24 and ts["month"].iloc[0] == "2026-01"
     assert {
         "scenario",
         "replicate",
@@ -73,8 +73,13 @@ def test_run_folder_contract(run_dir):
         "released_high_profile",
         "expelled",
         "relief",
-        "sectors_lifted",
+        "instruments_lifted",
     } <= set(deals.columns)
+    decisions = pd.read_parquet(run_dir / "decisions.parquet")
+    assert {"replicate", "month", "actor", "decision", "choice", "compared", "a", "versus", "b"} <= set(
+        decisions.columns
+    )
+    assert (decisions[decisions["decision"] == "arrests"].groupby("replicate").size() == 24).all()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["scenario"] == "baseline" and summary["replicates"] == 6 and summary["months"] == 24
     for k in (
@@ -95,6 +100,7 @@ def test_run_folder_contract(run_dir):
     assert "sim-run" in prov["command"][0]
     report = (run_dir / "report.md").read_text()
     assert "Revolving door" in report and "figures/prisoners_held.png" in report
+    assert "## Why: the decisions behind" in report
 
 
 @pytest.mark.skipif(not CONTRACT.exists(), reason="the shared contract checker sits beside the repository")
@@ -117,7 +123,7 @@ def test_same_command_same_tables(run_dir, tmp_path):
 
 def test_bad_input_writes_nothing_and_keeps_earlier_results(run_dir, tmp_path):
     before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
-    for args in (["us.price_per_prisoner=-1"], ["scenario=nope"], ["start=12-2025"], []):
+    for args in (["us.value_per_prisoner=-1"], ["scenario=nope"], ["start=12-2025"], []):
         r = sh(BIN / "sim-run", *args, "replicates=2", "months=3", f"hydra.run.dir={run_dir}")
         assert r.returncode != 0
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]

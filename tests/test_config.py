@@ -57,15 +57,15 @@ def test_command_line_wins_over_scenario():
 @pytest.mark.parametrize(
     "argv,starts",
     [
-        (["us.price_per_prisoner=-1"], "us.price_per_prisoner = -1.0: must be in"),
-        (["population.tie_pl=1.2"], "population.tie_pl = 1.2: must be in [0.0, 1.0]"),
+        (["us.value_per_prisoner=-1"], "us.value_per_prisoner = -1.0: must be in"),
+        (["population.tie_shares.pl=1.2"], "population.tie_shares.pl = 1.2: must be in [0.0, 1.0]"),
         (["scenario=nope"], "scenario=nope: unknown scenario; allowed: backtest_2024, baseline"),
-        (["us.polcy=1"], "us.polcy: unknown key; allowed: policy"),
-        (["months=abc"], "months = 'abc': must be of type Integer"),
+        (["us.polcy=1"], "us.polcy: unknown key; allowed:"),
+        (["months=abc"], "months = 'abc': must be a whole number"),
         (["months=0"], "months = 0: must be in [1, 1200]"),
         (["start=2025-13"], "start = '2025-13': must be a month as text YYYY-MM"),
         (["eu.stance=soft"], "eu.stance = 'soft': must be one of firm, relaxed"),
-        (["-m", "us.price_per_prisoner=1,2,-3"], "us.price_per_prisoner = -3.0"),
+        (["-m", "us.value_per_prisoner=1,2,-3"], "us.value_per_prisoner = -3.0"),
         (["-m", "scenario=baseline,nope"], "scenario=nope: unknown scenario"),
         (["-m", "scenario=glob(zz*)"], "scenario=glob(zz*): matches no scenario"),
     ],
@@ -87,5 +87,5 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
 
 def test_good_input_passes():
     precheck(["scenario=us_snapback", "replicates=3", "months=12", "seed=5"])
-    precheck(["-m", "scenario=baseline,us_conditional", "us.price_per_prisoner=1,2"])
-    precheck(["-m", "scenario=glob(*)", "us.relief_per_round=range(0.1,0.4,0.1)"])
+    precheck(["-m", "scenario=baseline,us_conditional", "us.value_per_prisoner=1,2"])
+    precheck(["-m", "scenario=glob(*)", "us.leverage_value=range(0.1,0.4,0.1)"])

@@ -19,13 +19,19 @@ def test_factors_come_from_the_schema_roles_and_ranges():
     assert {f.name for f in both} - {f.name for f in unc} == {
         f.name for f in both if rows[f.name]["role"] == "lever"
     }
-    assert "us.price_per_prisoner" in {f.name for f in both} and "us.price_per_prisoner" not in {
+    assert "us.value_per_prisoner" in {f.name for f in both} and "us.value_per_prisoner" not in {
         f.name for f in unc
     }
     for f in both:
         assert (f.lo, f.hi) == tuple(float(x) for x in rows[f.name]["plausible"])
     with pytest.raises(ValueError, match="us.policy"):
         design.factors(only=["us.policy"])
+
+
+def test_a_case_design_leaves_out_absent_counterparts_and_case_facts(belarus):
+    names = {f.name for f in design.factors(include_levers=True, params=belarus)}
+    assert "holy_see.value_per_prisoner" not in names and "us.value_per_prisoner" in names
+    assert not any(".instruments." in n for n in names)
 
 
 def test_chunks_partition_the_points():
@@ -66,12 +72,12 @@ def test_morris_ranks_the_influential_factor_first():
 
 def test_expected_and_missing_jobs():
     exp = expected_jobs(
-        ["us.price_per_prisoner=0.5,1", "eu.stance=firm,relaxed", "replicates=3", "hydra.run.dir=x"]
+        ["us.value_per_prisoner=0.5,1", "eu.stance=firm,relaxed", "replicates=3", "hydra.run.dir=x"]
     )
-    assert len(exp) == 4 and {"us.price_per_prisoner": "0.5", "eu.stance": "firm", "replicates": "3"} in exp
+    assert len(exp) == 4 and {"us.value_per_prisoner": "0.5", "eu.stance": "firm", "replicates": "3"} in exp
     started = [
-        ["us.price_per_prisoner=0.5", "eu.stance=firm", "replicates=3"],
-        ["us.price_per_prisoner=1.0", "eu.stance=firm", "replicates=3"],
+        ["us.value_per_prisoner=0.5", "eu.stance=firm", "replicates=3"],
+        ["us.value_per_prisoner=1.0", "eu.stance=firm", "replicates=3"],
     ]
     missing = missing_jobs(exp, started)
     assert [m["eu.stance"] for m in missing] == ["relaxed", "relaxed"]

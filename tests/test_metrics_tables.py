@@ -35,6 +35,12 @@ def toy_tables():
             "regime_relief": [0.0, 100.0, 100.0],
             "mobilisation": [0.3, 0.3, 0.3],
             "fragmentation": [0.0, 0.2, 0.2],
+            "chip_value": [0.1, 0.2, 0.3],
+            "snapbacks": [0, 0, 1],
+            "designations": [0, 1, 0],
+            "cheating": [0.0, 0.0, 1.0],
+            "transit_open": [0.0, 1.0, 1.0],
+            "lobbying": [0.2, 0.2, 0.1],
         }
     )
     deals = pd.DataFrame({"scenario": ["toy"], "replicate": [0], "relief": [100.0], "released": [20]})
@@ -49,6 +55,9 @@ def test_outcomes_by_hand():
     assert o["revolving_door_ratio"] == pytest.approx(0.8)
     assert o["deals"] == 1 and o["months_to_first_deal"] == 1
     assert o["price_per_prisoner"] == pytest.approx(5.0)
+    assert o["snapbacks"] == 1 and o["designations"] == 1 and o["cheating_months"] == 1
+    assert o["eu_change"] == 0 and o["transit_open_months"] == 2 and o["mobilisation_max"] == 0.3
+    assert o["chip_value_mean"] == pytest.approx(0.2)
 
 
 def test_bands_ignore_missing():
@@ -78,5 +87,12 @@ def test_read_run_errors_name_the_folder(tmp_path):
         read_run(tmp_path)
     for f in ("timeseries.parquet", "deals.parquet", "summary.json"):
         (tmp_path / f).write_text("garbage")
+    with pytest.raises(RunFolderError, match="summary.json: not valid JSON"):
+        read_run(tmp_path)
+    from sim.core.metrics import HEADLINES
+
+    outcomes = {h.name: {"median": 1.0, "p5": 0.0, "p95": 2.0} for h in HEADLINES}
+    summary = {"scenario": "x", "replicates": 1, "months": 1, "start": "2025-12", "end": "2025-12"}
+    (tmp_path / "summary.json").write_text(json.dumps({**summary, "outcomes": outcomes}))
     with pytest.raises(RunFolderError, match="unreadable run folder"):
         read_run(tmp_path)

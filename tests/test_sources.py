@@ -1,4 +1,4 @@
-"""The seeds table: it loads, carries the figures the issue names, and malformed files are rejected."""
+"""A case's seed figures: they load, carry the figures the issue names, malformed files are rejected."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.store.sources import SEEDS_DIR, SeedsError, figure, load_figures
+from sim.store.sources import SEEDS_DIR, SeedsError, cases, figure, load_figures, load_sources
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -64,20 +64,37 @@ def _copy(tmp_path):
 )
 def test_malformed_rows_are_rejected_with_one_line(tmp_path, old, new, message):
     d = _copy(tmp_path)
-    csv = d / "figures.csv"
+    csv = d / "belarus" / "figures.csv"
     text = csv.read_text()
     assert old in text
     csv.write_text(text.replace(old, new, 1))
     with pytest.raises(SeedsError) as err:
-        load_figures(csv)
+        load_figures(path=csv)
     assert message in str(err.value) and "\n" not in str(err.value)
     assert "figures.csv row" in str(err.value)
 
 
 def test_missing_column_is_rejected(tmp_path):
     d = _copy(tmp_path)
-    csv = d / "figures.csv"
+    csv = d / "belarus" / "figures.csv"
     lines = csv.read_text().splitlines()
     csv.write_text("\n".join(",".join(x.split(",")[:-1]) for x in lines) + "\n")
     with pytest.raises(SeedsError, match="missing column"):
-        load_figures(csv)
+        load_figures(path=csv)
+
+
+def test_figures_live_in_the_case_folder():
+    """Belarus is the default case; its figures and seed documents are in seeds/belarus/."""
+    assert load_figures().equals(load_figures("belarus"))
+    assert (SEEDS_DIR / "belarus" / "figures.csv").is_file()
+    assert not (SEEDS_DIR / "figures.csv").exists()
+    assert set(load_figures()["source_file"]) <= set(load_sources("belarus"))
+    assert {"belarus", "nicaragua", "cuba", "venezuela"} <= set(cases())
+
+
+@pytest.mark.parametrize("case", ["../belarus", "Belarus", "atlantis", "", "belarus/../cuba"])
+def test_unknown_or_unsafe_case_is_one_line(case):
+    with pytest.raises(SeedsError) as err:
+        load_figures(case)
+    assert "is not known; known: " in str(err.value) and "belarus" in str(err.value)
+    assert "\n" not in str(err.value)

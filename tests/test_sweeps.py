@@ -18,8 +18,8 @@ def grid(tmp_path_factory):
     r = sh(
         BIN / "sim-run",
         "-m",
-        "us.price_per_prisoner=0.5,2",
-        "us.relief_per_round=0.1,0.4",
+        "us.value_per_prisoner=0.5,2",
+        "us.leverage_value=0.1,0.4",
         "replicates=5",
         "months=24",
         "seed=2",
@@ -30,23 +30,23 @@ def grid(tmp_path_factory):
     return d
 
 
-def test_grid_through_joblib_and_its_report(grid):
+def test_grid_through_the_process_pool_and_its_report(grid):
     hydra_cfg = (grid / "multirun.yaml").read_text()
-    assert "JoblibLauncher" in hydra_cfg
+    assert "ProcessPoolLauncher" in hydra_cfg
     r = sh(BIN / "sim-report", grid)
     assert r.returncode == 0, r.stderr
     df = pd.read_parquet(grid / "sweep.parquet")
     assert len(df) == 4 * 5 and df["job"].nunique() == 4
-    combos = set(zip(df["us.price_per_prisoner"], df["us.relief_per_round"]))
+    combos = set(zip(df["us.value_per_prisoner"], df["us.leverage_value"]))
     assert combos == {(0.5, 0.1), (0.5, 0.4), (2.0, 0.1), (2.0, 0.4)}
     # the table's outcomes are the jobs' own: compare one job with its run folder
-    one = df[(df["us.price_per_prisoner"] == 0.5) & (df["us.relief_per_round"] == 0.1)]
+    one = df[(df["us.value_per_prisoner"] == 0.5) & (df["us.leverage_value"] == 0.1)]
     job = grid / one["job"].iloc[0]
     ts = pd.read_parquet(job / "timeseries.parquet")
     assert sorted(one["total_arrests"]) == sorted(ts.groupby("replicate")["arrests"].sum())
     text = (grid / "sweep.md").read_text()
     assert "4 of 4 jobs complete" in text and "## Best and worst parameter points" in text
-    assert (grid / "figures" / "heatmap_us_price_per_prisoner__us_relief_per_round.png").is_file()
+    assert (grid / "figures" / "heatmap_us_leverage_value__us_value_per_prisoner.png").is_file()
     assert "None: every job of the sweep completed." in text
 
 
@@ -55,8 +55,8 @@ def test_rerun_skips_complete_jobs(grid):
     r = sh(
         BIN / "sim-run",
         "-m",
-        "us.price_per_prisoner=0.5,2",
-        "us.relief_per_round=0.1,0.4",
+        "us.value_per_prisoner=0.5,2",
+        "us.leverage_value=0.1,0.4",
         "replicates=5",
         "months=24",
         "seed=2",
@@ -72,14 +72,14 @@ def test_partial_sweep_names_what_is_missing(grid, tmp_path):
     gone = next(
         p
         for p in part.iterdir()
-        if p.is_dir() and "relief_per_round=0.4" in p.name and "price_per_prisoner=2" in p.name
+        if p.is_dir() and "leverage_value=0.4" in p.name and "value_per_prisoner=2" in p.name
     )
     shutil.rmtree(gone)
     r = sh(BIN / "sim-report", part)
     assert r.returncode == 0, r.stderr
     text = (part / "sweep.md").read_text()
     assert "3 of 4 jobs complete" in text and "1 not started" in text and "This sweep is partial" in text
-    assert "not started" in text and "us.price_per_prisoner=2" in text
+    assert "not started" in text and "us.value_per_prisoner=2" in text
 
 
 def test_one_failing_job_does_not_stop_the_sweep(tmp_path):
@@ -92,8 +92,8 @@ def test_one_failing_job_does_not_stop_the_sweep(tmp_path):
         "months=6",
         f"hydra.sweep.dir={d}",
     )
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "1 failed" in r.stdout
+    assert r.returncode == 1, r.stderr[-2000:]  # a sweep with a failed job says so in its exit code
+    assert "1 failed" in r.stdout and "1 of 2 jobs did not complete" in r.stderr
     r = sh(BIN / "sim-report", d)
     assert r.returncode == 0, r.stderr
     text = (d / "sweep.md").read_text()
@@ -107,7 +107,7 @@ def test_two_jobs_through_submitit_local(tmp_path):
         BIN / "sim-run",
         "-m",
         "hydra/launcher=submitit_local",
-        "us.price_per_prisoner=1,2",
+        "us.value_per_prisoner=1,2",
         "replicates=2",
         "months=6",
         f"hydra.sweep.dir={d}",
@@ -120,7 +120,7 @@ def test_two_jobs_through_submitit_local(tmp_path):
 def test_sobol_design_and_indices(tmp_path):
     d = tmp_path / "sobol"
     factors = (
-        "[regime.arrests_ref,regime.arrest_elasticity_price,population.sentence_ordinary_years,"
+        "[regime.arrests_ref,regime.arrest_elasticity,population.sentence_ordinary_years,"
         "regime.learning_rate]"
     )
     r = sh(

@@ -18,7 +18,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.core.params import ScenarioParams, describe
+from sim.core.params import COUNTERPARTS, ScenarioParams, describe
 
 METHODS = ("none", "sobol", "morris")
 
@@ -34,16 +34,26 @@ class Factor:
     role: str
 
 
-def factors(include_levers: bool = False, only: list[str] | None = None) -> list[Factor]:
+def factors(
+    include_levers: bool = False, only: list[str] | None = None, params: ScenarioParams | None = None
+) -> list[Factor]:
     """The design's factors, from the schema's roles and plausible ranges.
 
     Args:
         include_levers: also vary the levers (policy choices), not only the uncertainties.
         only: restrict to these dotted names (each must have a plausible range).
+        params: the case's parameters; counterparts absent from the case and the case's own facts (its
+            instruments, tie shares, destinations) are left out. Default: the schema's defaults.
     """
-    rows = describe()
+    rows = describe(params)
+    absent = (
+        {name for name in COUNTERPARTS if not getattr(params, name).present} if params is not None else set()
+    )
     out = []
     for r in rows:
+        head = r["name"].split(".")[0]
+        if head in absent or any(k in r["name"] for k in (".instruments.", ".tie_shares.", ".destinations.")):
+            continue
         if r["plausible"] is None or r["choices"] is not None or isinstance(r["default"], (bool, str)):
             continue
         if r["role"] == "lever" and not include_levers:
@@ -149,3 +159,35 @@ def morris_indices(
             "mu": res["mu"],
         }
     )
+
+
+def actor_screening(indices: dict[str, pd.DataFrame], threshold: float = 0.05) -> pd.DataFrame:
+    """For each actor (the first part of a factor's dotted name), its most influential factor in a Morris
+    screening: the largest ``mu*`` as a share of the largest ``mu*`` of any factor on the same outcome.
+
+    Args:
+        indices: Morris indices per outcome (:func:`morris_indices`).
+        threshold: the share above which an effect counts as non-negligible.
+
+    Returns:
+        One row per actor: actor, factor, outcome, share, and whether the share clears ``threshold``.
+    """
+    rows = []
+    for outcome, idx in indices.items():
+        top = float(idx["mu_star"].max())
+        if not np.isfinite(top) or top <= 0:
+            continue
+        for r in idx.itertuples():
+            rows.append(
+                {
+                    "actor": r.factor.split(".")[0],
+                    "factor": r.factor,
+                    "outcome": outcome,
+                    "share": float(r.mu_star) / top,
+                }
+            )
+    table = pd.DataFrame(rows, columns=["actor", "factor", "outcome", "share"])
+    if table.empty:
+        return table.assign(matters=pd.Series(dtype=bool))
+    best = table.loc[table.groupby("actor")["share"].idxmax()].sort_values("share", ascending=False)
+    return best.assign(matters=best["share"] >= threshold).reset_index(drop=True)

@@ -45,7 +45,8 @@ class Frontier:
         order: sector indices in the order they are lifted.
         cost_width: US cost of lifting each remaining sector fully, in ``order`` (RU).
         value_width: value to the regime of lifting each remaining sector fully, in ``order`` (RU).
-        free_value: value of sectors that cost the US nothing (lifted first, RU).
+        free_value: value of sectors that cost the giver nothing (part of any deal, RU).
+        free: indices of those sectors.
         z_max: the most cost the US puts on the table in this round (RU).
     """
 
@@ -54,6 +55,7 @@ class Frontier:
     value_width: np.ndarray
     free_value: float
     z_max: float
+    free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def pieces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Linear pieces ``f = a + b z`` on ``[lo, hi]``, truncated at ``z_max``: (lo, hi, a, b)."""
@@ -88,19 +90,20 @@ def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_ma
     Args:
         level: share of each sector still in force, 0-1.
         value: value to the regime of lifting a whole sector, already scaled by transit and need (RU).
-        cost: cost to the US of lifting a whole sector (RU).
-        z_max: the most cost the US accepts in this round (RU).
+        cost: cost to the giver of lifting a whole sector (RU); a sector that costs nothing (recognition
+        from a
+            mediator) is free relief: it is part of every deal's relief and is lifted whole.
+        z_max: the most cost the giver accepts in this round (RU).
 
     Returns:
         The frontier; sectors with nothing left in force do not appear.
     """
     level = np.asarray(level, float)
     value = np.asarray(value, float)
-    # A sector that costs the US nothing is given a negligible cost, so it is lifted first and still tracked.
-    cost = np.maximum(np.asarray(cost, float), 1e-9)
+    cost = np.asarray(cost, float)
     live = level > _EPS
-    free = np.zeros_like(live)
-    paid = np.flatnonzero(live)
+    free = live & (cost <= 1e-9)
+    paid = np.flatnonzero(live & ~free)
     ratio = value[paid] / cost[paid]
     order = paid[np.argsort(-ratio, kind="stable")]
     return Frontier(
@@ -109,6 +112,7 @@ def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_ma
         value_width=level[order] * value[order],
         free_value=float(np.sum(level[free] * value[free])),
         z_max=float(max(z_max, 0.0)),
+        free=np.flatnonzero(free),
     )
 
 
@@ -291,16 +295,23 @@ def take_it_or_leave_it(
 
 
 def expand_escalation(
-    w: np.ndarray, v: np.ndarray, counts: np.ndarray, escalate: np.ndarray, step: np.ndarray, depth: int = 6
+    w: np.ndarray,
+    v: np.ndarray,
+    counts: np.ndarray,
+    escalate: np.ndarray,
+    step: np.ndarray,
+    depth: int = 6,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Split classes whose holding value rises with each further release in the same deal.
+    """Split the classes whose holding value rises with each further release of their kind in the same deal.
 
-    The ``k``-th prisoner released from an escalating class in one deal costs ``v + step * k`` (``k`` from 0);
-    beyond ``depth`` the rest are lumped at ``v + step * depth``. Each split is a class of its own, so
-    :func:`nash_release` can keep working on classes with constant values.
+    Across all escalating classes together (e.g. every cell of high-profile symbols), taken in the order they
+    would be offered (:func:`release_order`), the ``k``-th prisoner released in one deal costs
+    ``v + step * k`` (``k`` from 0); the first ``depth`` are single-prisoner classes, and the rest of each
+    escalating class is lumped at ``v + step * depth``. Each split is a class of its own, so
+    :func:`nash_release` keeps working on classes with constant values.
 
     Args:
-        w, v, counts: per-class US value, regime holding value and count.
+        w, v, counts: per-class value to the counterpart, holding value to the regime, and count.
         escalate: boolean mask of the classes that escalate.
         step: per-class rise of the holding value per further release (RU).
         depth: number of single-prisoner steps before the lump.
@@ -308,31 +319,85 @@ def expand_escalation(
     Returns:
         (w, v, counts, parent): the expanded classes and, for each, the index of its original class.
     """
-    ws, vs, ms, parent = [], [], [], []
-    for c in range(len(w)):
-        m = int(counts[c])
-        if not escalate[c] or m <= 1:
-            ws.append(w[c])
-            vs.append(v[c])
-            ms.append(m)
-            parent.append(c)  # noqa: E702
-            continue
-        k = min(m, depth)
-        ws.extend([w[c]] * k)
-        vs.extend(v[c] + step[c] * np.arange(k))
-        ms.extend([1] * k)
-        parent.extend([c] * k)  # noqa: E702
-        if m > depth:
-            ws.append(w[c])
-            vs.append(v[c] + step[c] * depth)
-            ms.append(m - depth)
-            parent.append(c)  # noqa: E702
+    w, v = np.asarray(w, float), np.asarray(v, float)
+    counts, escalate = np.asarray(counts, np.int64), np.asarray(escalate, bool)
+    plain = np.flatnonzero(~escalate | (counts <= 0))
+    ws, vs, ms, parent = [w[plain]], [v[plain]], [counts[plain]], [plain]
+    esc = np.flatnonzero(escalate & (counts > 0))
+    if esc.size:
+        ranked = esc[release_order(w[esc], v[esc])]
+        units = np.repeat(ranked, np.minimum(counts[ranked], depth))[:depth]  # the first `depth` prisoners
+        k = np.arange(len(units))
+        ws.append(w[units])
+        vs.append(v[units] + step[units] * k)
+        ms.append(np.ones(len(units), dtype=np.int64))
+        parent.append(units)
+        used = np.bincount(units, minlength=len(w))
+        rest = esc[counts[esc] > used[esc]]
+        ws.append(w[rest])
+        vs.append(v[rest] + step[rest] * depth)
+        ms.append(counts[rest] - used[rest])
+        parent.append(rest)
     return (
-        np.asarray(ws, float),
-        np.asarray(vs, float),
-        np.asarray(ms, np.int64),
-        np.asarray(parent, np.int64),
+        np.concatenate(ws).astype(float),
+        np.concatenate(vs).astype(float),
+        np.concatenate(ms).astype(np.int64),
+        np.concatenate(parent).astype(np.int64),
     )
+
+
+def escalate_in_order(
+    w: np.ndarray, v: np.ndarray, counts: np.ndarray, per_prisoner: float, blocks: int = 24
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Raise the regime's holding value with the number already released in the same deal.
+
+    In the order the classes are offered (:func:`release_order`), the ``k``-th prisoner costs
+    ``per_prisoner * k`` more. Classes are cut into at most ``blocks`` blocks of equal size along that order,
+    each valued at its middle; because the rise is monotone along the order, the order stays the efficient
+    one and :func:`nash_release` keeps solving a prefix exactly.
+
+    Returns:
+        (w, v, counts, parent): the blocks and, for each, the index of its original class.
+    """
+    order = release_order(w, v)
+    order = order[counts[order] > 0]
+    m = counts[order].astype(np.int64)
+    total = int(m.sum())
+    if per_prisoner <= 0 or total == 0:
+        return w[order], v[order], m, order
+    size = max(1, -(-total // blocks))
+    ends = np.cumsum(m)
+    starts = ends - m
+    # cut points: class ends and block boundaries, merged along the order
+    cuts = np.union1d(ends, np.arange(size, total, size))
+    lo = np.concatenate(([0], cuts[:-1]))
+    which = np.searchsorted(ends, lo, side="right")  # class of each piece
+    take = cuts - lo
+    mid = lo + (take - 1) / 2.0
+    parent = order[which]
+    del starts
+    return w[parent], v[parent] + per_prisoner * mid, take.astype(np.int64), parent
+
+
+def sale_factor(hazard: float | np.ndarray, discount: float, months: float | np.ndarray) -> np.ndarray:
+    """Expected discounted number of sales of one prisoner held ``months`` more months, sold at most once.
+
+    With a round each month with probability ``h`` and a monthly discount ``d``:
+    ``D = sum_{m=1..r} d^m h (1 - h)^(m - 1) = h d (1 - q^r) / (1 - q)``, ``q = d (1 - h)``.
+    """
+    h = np.clip(np.asarray(hazard, float), 0.0, 1.0)
+    q = discount * (1.0 - h)
+    r = np.maximum(np.asarray(months, float), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = h * discount * (1.0 - q**r) / np.maximum(1.0 - q, 1e-12)
+    return np.where(h > 0, out, 0.0)
+
+
+def annuity(discount: float, months: float | np.ndarray) -> np.ndarray:
+    """Present value of 1 a month for ``months`` months at a monthly discount factor: ``(1 - d^r) / (1 -
+    d)``."""
+    r = np.maximum(np.asarray(months, float), 0.0)
+    return (1.0 - discount**r) / max(1.0 - discount, 1e-12)
 
 
 def update_price(
@@ -345,8 +410,3 @@ def update_price(
     if released_equivalents <= 0:
         return price
     return (1 - learning_rate) * price + learning_rate * relief_value / released_equivalents
-
-
-def decay_price(price: float, half_life: float) -> float:
-    """The learned price after one month without a deal: halves every ``half_life`` months."""
-    return price * 0.5 ** (1.0 / half_life)

@@ -16,35 +16,47 @@ RELEASE_CHANNELS = ("released_deal", "released_pardon", "released_served")
 
 @dataclass(frozen=True)
 class Outcome:
-    """A headline outcome: column name in the outcomes table, label for people, unit."""
+    """A headline outcome: column name in the outcomes table, label for people, unit, which way is better
+    for someone who wants fewer political prisoners (``lower``, ``higher``, or ``""`` when neither), and the
+    actor it needs (``us``, ``eu``, ``transit``: a case without it has no such outcome to report)."""
 
     name: str
     label: str
     unit: str
+    better: str = ""
+    needs: str = ""
 
 
 HEADLINES = (
     Outcome("initial_stock", "political prisoners held at the start", "persons"),
-    Outcome("final_stock", "political prisoners held at the end", "persons"),
-    Outcome("stock_change", "change in prisoners held", "persons"),
-    Outcome("total_arrests", "new political prisoners (arrests)", "persons"),
-    Outcome("released_deal", "released in deals", "persons"),
-    Outcome("released_pardon", "pardoned unilaterally", "persons"),
+    Outcome("final_stock", "political prisoners held at the end", "persons", "lower"),
+    Outcome("stock_change", "change in prisoners held", "persons", "lower"),
+    Outcome("total_arrests", "new political prisoners (arrests)", "persons", "lower"),
+    Outcome("released_deal", "released in deals", "persons", "higher"),
+    Outcome("released_pardon", "pardoned unilaterally", "persons", "higher"),
     Outcome("released_served", "released at the end of their term", "persons"),
-    Outcome("died", "died in custody", "persons"),
-    Outcome("total_releases", "released through all channels", "persons"),
-    Outcome("revolving_door_ratio", "revolving-door ratio (arrests per release)", "arrests/release"),
+    Outcome("died", "died in custody", "persons", "lower"),
+    Outcome("total_releases", "released through all channels", "persons", "higher"),
+    Outcome("revolving_door_ratio", "revolving-door ratio (arrests per release)", "arrests/release", "lower"),
     Outcome("deals", "deals", "count"),
     Outcome("months_to_first_deal", "months to the first deal (replicates with a deal)", "months"),
-    Outcome("released_high_profile", "high-profile prisoners released", "persons"),
-    Outcome("high_profile_held_end", "high-profile prisoners still held at the end", "persons"),
+    Outcome("released_high_profile", "high-profile prisoners released", "persons", "higher"),
+    Outcome("high_profile_held_end", "high-profile prisoners still held at the end", "persons", "lower"),
     Outcome("expelled", "released prisoners expelled abroad", "persons"),
-    Outcome("us_sanctions_end", "US sanctions in force at the end", "share"),
-    Outcome("eu_sanctions_end", "EU sanctions in force at the end", "share"),
+    Outcome("us_sanctions_end", "US sanctions in force at the end", "share", needs="us"),
+    Outcome("eu_sanctions_end", "EU sanctions in force at the end", "share", needs="eu"),
     Outcome("price_per_prisoner", "implied price per prisoner over all deals", "RU/prisoner"),
     Outcome("learned_price_end", "regime's learned price at the end", "RU/equivalent"),
+    Outcome("chip_value_mean", "chip value of a new prisoner to the regime (mean)", "RU"),
     Outcome("regime_relief_end", "relief in force for the regime at the end", "RU"),
+    Outcome("snapbacks", "deals revoked (snapback or detected cheating)", "count", needs="us"),
+    Outcome("designations", "new US designations", "count", needs="us"),
+    Outcome("cheating_months", "months the regime cheated on a restraint clause", "months"),
+    Outcome("eu_change", "change in EU sanctions in force", "share", needs="eu"),
+    Outcome("transit_open_months", "months with transit open", "months", needs="transit"),
     Outcome("mobilisation_end", "opposition mobilisation at the end", "0-1"),
+    Outcome("mobilisation_max", "highest opposition mobilisation", "0-1"),
+    Outcome("lobbying_end", "exiles' lobbying at the end", "0-1"),
     Outcome("fragmentation_end", "opposition fragmentation at the end", "0-1"),
 )
 
@@ -61,7 +73,13 @@ def outcomes(timeseries: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     """
     ts = timeseries.sort_values(["scenario", "replicate", "month"])
     g = ts.groupby(["scenario", "replicate"], sort=True)
-    first, last, total = g.first(), g.last(), g.sum(numeric_only=True)
+    first, last, total, mean, top = (
+        g.first(),
+        g.last(),
+        g.sum(numeric_only=True),
+        g.mean(numeric_only=True),
+        g.max(numeric_only=True),
+    )
     out = pd.DataFrame(index=first.index)
     out["seed"] = first["seed"]
     out["initial_stock"] = (
@@ -90,10 +108,47 @@ def outcomes(timeseries: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
         price = pd.Series(np.nan, index=out.index)
     out["price_per_prisoner"] = price
     out["learned_price_end"] = last["learned_price"]
+    out["chip_value_mean"] = mean["chip_value"]
     out["regime_relief_end"] = last["regime_relief"]
+    out["snapbacks"] = total["snapbacks"]
+    out["designations"] = total["designations"]
+    out["cheating_months"] = total["cheating"]
+    out["eu_change"] = last["eu_sanctions"] - first["eu_sanctions"]
+    out["transit_open_months"] = total["transit_open"]
     out["mobilisation_end"] = last["mobilisation"]
+    out["mobilisation_max"] = top["mobilisation"]
+    out["lobbying_end"] = last["lobbying"]
     out["fragmentation_end"] = last["fragmentation"]
     return out.reset_index()
+
+
+def headlines_for(actors) -> tuple[Outcome, ...]:
+    """The headline outcomes of a case whose actors are ``actors`` (counterparts present, and ``transit`` when
+    a neighbour controls a transit route); None: all."""
+    if actors is None:
+        return HEADLINES
+    actors = set(actors)
+    return tuple(o for o in HEADLINES if not o.needs or o.needs in actors)
+
+
+def case_actors(params) -> list[str]:
+    """The actors a case's headline outcomes can speak of: its counterparts present, and ``transit``."""
+    present = params.counterparts()
+    out = list(present)
+    if any(getattr(c, "transit_instrument", "") for c in present.values()):
+        out.append("transit")
+    return out
+
+
+def constant_outcomes(table: pd.DataFrame, actors=None) -> list[str]:
+    """Headline outcomes with the same value in every replicate (where at least two are finite)."""
+    out = []
+    for o in headlines_for(actors):
+        v = pd.to_numeric(table[o.name], errors="coerce")
+        v = v[np.isfinite(v)]
+        if len(v) >= 2 and v.nunique() == 1:
+            out.append(o.name)
+    return out
 
 
 def _clean(x: float) -> float | None:

@@ -1,15 +1,19 @@
-"""The prisoner registry: every political prisoner as a row of numpy columns, owned by the model.
+"""The prisoner registry: every detention spell as a row of numpy columns, owned by the model.
 
-Thousands of prisoners over decades must stay cheap, so the monthly work is proportional to what
-changes, not to the size of the registry:
+Thousands of prisoners over decades must stay cheap, so the monthly work is proportional to what changes,
+not to the size of the registry:
 
 * term completions come from buckets keyed by release-due month;
 * deaths and health deterioration are drawn by thinning (a binomial number of candidates, accepted if held);
-* held prisoners are counted per *class* (profile x ties to Lithuania, Poland, the US), the unit the
-  bargaining rule works on; the counts are kept up to date incrementally.
+* held prisoners are counted per *class* (profile x the ties some counterpart values x health), the unit the
+  bargaining rule works on, kept up to date incrementally.
 
-Only selections (a deal, a pardon) scan the columns, and those happen in a minority of months.
-Months are integer indices ``year * 12 + month - 1``.
+Only a bargaining round, a selection (a deal, a pardon) or the count by remaining sentence scan the columns,
+and those happen in a minority of months.
+
+A row is a *spell*: a person arrested again after a release gets a new row with the same ``person`` id, so
+nobody's spell ends twice and the stock is conserved (held = initial + arrested - released - served - died,
+re-arrests counted among arrests).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from enum import IntEnum
 
 import numpy as np
 
-from .params import DESTINATIONS, PROFILES, PopulationParams
+from .calendar import month_index
+from .params import PopulationParams
 
 
 class Status(IntEnum):
@@ -39,67 +44,92 @@ class Profile(IntEnum):
     SYMBOL = 2
 
 
-TIE_LT, TIE_PL, TIE_US, TIE_UA = 1, 2, 4, 8
-N_CLASSES = len(PROFILES) * 8  # profile x (lt, pl, us) bits; the UA tie does not change values
-DEST_CODE = {d: i for i, d in enumerate(DESTINATIONS)}  # 0 stayed, 1 ua, 2 lt, 3 pl; -1 still held
+#: Remaining-sentence bins the bargaining rule distinguishes: months left in [1, 12], [13, 48], [49, inf).
+BIN_EDGES = (0, 12, 48)
+N_BINS = len(BIN_EDGES)
 
 
-def month_index(text: str) -> int:
-    """``"2025-12"`` -> integer month index."""
-    year, month = text.split("-")
-    return int(year) * 12 + int(month) - 1
+class ClassMap:
+    """How a prisoner's profile, ties and health map to a bargaining class.
 
+    Only the ties some counterpart values (``valued`` bits) split classes; the others (e.g. a tie to Ukraine,
+    a destination with no counterpart of its own) do not change any value.
 
-def month_text(index: int) -> str:
-    """Integer month index -> ``"YYYY-MM"``."""
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    Attributes:
+        n: number of classes: 3 profiles x 2^k combinations of the k valued ties x 2 health states.
+        profile, ties, poor: for each class code, its profile, its tie bit mask (case tie bits) and health.
+    """
 
+    def __init__(self, valued: int) -> None:
+        bits = [b for b in range(8) if valued >> b & 1]
+        self.valued = valued
+        self.combos = 1 << len(bits)
+        # compress a tie mask to its combination index (a lookup over all 256 masks)
+        masks = np.arange(256)
+        combo = np.zeros(256, dtype=np.int16)
+        for j, b in enumerate(bits):
+            combo |= ((masks >> b) & 1).astype(np.int16) << j
+        self._combo_of_mask = combo
+        self.n = 3 * self.combos * 2
+        codes = np.arange(self.n)
+        self.poor = (codes % 2).astype(bool)
+        c = (codes // 2) % self.combos
+        self.profile = codes // (2 * self.combos)
+        self.ties = np.zeros(self.n, dtype=np.int16)
+        for j, b in enumerate(bits):
+            self.ties |= (((c >> j) & 1) << b).astype(np.int16)
 
-def class_of(profile: np.ndarray, ties: np.ndarray) -> np.ndarray:
-    """Class code of each prisoner: ``profile * 8 + (ties & 7)``."""
-    return (profile.astype(np.int16) * 8) | (ties.astype(np.int16) & 7)
-
-
-def class_table() -> tuple[np.ndarray, np.ndarray]:
-    """Profile and tie bits of every class code, indexed by code."""
-    codes = np.arange(N_CLASSES)
-    return codes // 8, codes % 8
-
-
-_SELECTORS: dict[tuple[int | None, int], np.ndarray] = {}
+    def code(self, profile: np.ndarray, ties: np.ndarray, poor: np.ndarray) -> np.ndarray:
+        """Class code of each prisoner."""
+        combo = self._combo_of_mask[ties.astype(np.int64) & 0xFF]
+        return ((profile.astype(np.int16) * self.combos + combo) * 2 + poor.astype(np.int16)).astype(np.int16)
 
 
 class Registry:
-    """Columnar registry of political prisoners.
+    """Columnar registry of political prisoners (detention spells).
+
+    Args:
+        classes: the class map (which ties split classes).
+        base: month index of the run's start.
+        capacity: rows to allocate at first.
 
     Attributes:
-        n: rows in use (everyone ever registered).
-        arrest, due, release: arrest month, month the sentence ends, month released (-1 while held).
-        profile, ties, cls: profile code, tie bit mask (LT=1, PL=2, US=4, UA=8), class code.
-        poor: poor health flag.
-        status: :class:`Status` code.
-        dest: destination code after release (:data:`DEST_CODE`), -1 while held.
+        n: rows in use (every spell ever registered).
+        person, arrest, due, release: person id, arrest month, month the sentence ends, release month (-1
+        held).
+        profile, ties, cls, poor: profile code, tie bit mask (bit i = ``case.ties[i]``), class code, poor
+        health.
+        status: :class:`Status` code; dest: destination index after release (-1 while held).
+        parole: released inside the country with the sentence intact; denationalised: expelled stateless.
         class_counts: held prisoners per class.
     """
 
     _COLUMNS = {
+        "person": np.int64,
         "arrest": np.int32,
         "due": np.int32,
         "release": np.int32,
         "profile": np.int8,
-        "ties": np.int8,
+        "ties": np.int16,
         "cls": np.int16,
         "poor": np.bool_,
         "status": np.int8,
         "dest": np.int8,
+        "parole": np.bool_,
+        "denationalised": np.bool_,
     }
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, classes: ClassMap, base: int, capacity: int = 1024) -> None:
+        self.classes = classes
         self.n = 0
+        self.next_person = 0
         for name, dtype in self._COLUMNS.items():
             setattr(self, name, np.zeros(max(capacity, 16), dtype=dtype))
-        self.class_counts = np.zeros(N_CLASSES, dtype=np.int64)
+        self.class_counts = np.zeros(classes.n, dtype=np.int64)
+        self.version = 0  # changes whenever the class counts change
+        self.base = int(base)
         self._due: dict[int, list[int]] = {}
+        self._selectors: dict[tuple[int | None, int], np.ndarray] = {}
 
     # ------------------------------------------------------------------ building
     def _grow(self, need: int) -> None:
@@ -120,23 +150,38 @@ class Registry:
         profile: np.ndarray,
         ties: np.ndarray,
         poor: np.ndarray,
+        person: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Register new prisoners (held); returns their row indices."""
+        """Register new spells (held); returns their row indices.
+
+        Args:
+            arrest: arrest month of each (month index).
+            sentence: sentence in months (at least 1).
+            profile, ties, poor: profile code, tie bit mask, poor health.
+            person: person ids for re-arrests; new persons get fresh ids when None.
+        """
         k = len(arrest)
         self._grow(self.n + k)
         sl = slice(self.n, self.n + k)
         idx = np.arange(self.n, self.n + k)
+        if person is None:
+            person = np.arange(self.next_person, self.next_person + k)
+            self.next_person += k
+        self.person[sl] = person
         self.arrest[sl] = arrest
         self.due[sl] = arrest + np.maximum(sentence, 1)
         self.release[sl] = -1
         self.profile[sl] = profile
         self.ties[sl] = ties
-        self.cls[sl] = class_of(profile, ties)
+        self.cls[sl] = self.classes.code(profile, ties, poor)
         self.poor[sl] = poor
         self.status[sl] = Status.HELD
         self.dest[sl] = -1
+        self.parole[sl] = False
+        self.denationalised[sl] = False
         self.n += k
-        self.class_counts += np.bincount(self.cls[sl], minlength=N_CLASSES)
+        self.class_counts += np.bincount(self.cls[sl], minlength=self.classes.n)
+        self.version += 1
         due = self.due[sl]
         buckets = self._due
         if k <= 256:  # a month's arrests: a plain loop is cheaper than grouping
@@ -159,28 +204,68 @@ class Registry:
         """Boolean mask over registered rows: held now (a scan; use in selections only)."""
         return self.status[: self.n] == Status.HELD
 
+    def counts_by_bin(self, month: int) -> tuple[np.ndarray, np.ndarray]:
+        """Held prisoners per class and remaining-sentence bin, and their mean months left, at ``month`` (a
+        scan).
+
+        Returns:
+            (counts, months_left): arrays of shape (classes, bins); months left is the mean over the bin's
+            prisoners (the bin's lower edge + 1 where empty).
+        """
+        n = self.n
+        held = np.flatnonzero(self.status[:n] == Status.HELD)
+        left = (self.due[held] - month).astype(np.int64)
+        b = np.searchsorted(np.asarray(BIN_EDGES[1:]), left, side="left")
+        cell = self.cls[held].astype(np.int64) * N_BINS + b
+        size = self.classes.n * N_BINS
+        counts = np.bincount(cell, minlength=size)
+        sums = np.bincount(cell, weights=left, minlength=size)
+        lower = np.tile(np.asarray(BIN_EDGES, float) + 1, self.classes.n)
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), lower)
+        return counts.reshape(-1, N_BINS), mean.reshape(-1, N_BINS)
+
     def count_held_where(self, profile: int | None = None, tie_mask: int = 0) -> int:
         """Held prisoners with a profile and/or any of the tie bits, from the class counts (no scan)."""
-        sel = _SELECTORS.get((profile, tie_mask))
+        sel = self._selectors.get((profile, tie_mask))
         if sel is None:
-            prof, ties = class_table()
-            sel = np.ones(N_CLASSES, dtype=bool)
+            sel = np.ones(self.classes.n, dtype=bool)
             if profile is not None:
-                sel &= prof == profile
+                sel &= self.classes.profile == profile
             if tie_mask:
-                sel &= (ties & tie_mask) != 0
-            _SELECTORS[(profile, tie_mask)] = sel
+                sel &= (self.classes.ties & tie_mask) != 0
+            self._selectors[(profile, tie_mask)] = sel
         return int(self.class_counts @ sel)
 
     # ------------------------------------------------------------------ changes
-    def remove(self, idx: np.ndarray, status: Status, month: int, dest: np.ndarray | int = 0) -> None:
-        """Mark held prisoners ``idx`` as released/dead through ``status`` in ``month``."""
+    def remove(
+        self,
+        idx: np.ndarray,
+        status: Status,
+        month: int,
+        dest: np.ndarray | int = 0,
+        parole: bool | np.ndarray = False,
+        denationalised: bool | np.ndarray = False,
+    ) -> None:
+        """End the held spells ``idx`` through ``status`` in ``month``."""
         if len(idx) == 0:
             return
         self.status[idx] = status
         self.release[idx] = month
         self.dest[idx] = dest
-        self.class_counts -= np.bincount(self.cls[idx], minlength=N_CLASSES)
+        self.parole[idx] = parole
+        self.denationalised[idx] = denationalised
+        self.class_counts -= np.bincount(self.cls[idx], minlength=self.classes.n)
+        self.version += 1
+
+    def fall_ill(self, idx: np.ndarray) -> None:
+        """Held prisoners ``idx`` (in good health) fall into poor health: they change class."""
+        if len(idx) == 0:
+            return
+        self.class_counts -= np.bincount(self.cls[idx], minlength=self.classes.n)
+        self.poor[idx] = True
+        self.cls[idx] = self.classes.code(self.profile[idx], self.ties[idx], self.poor[idx])
+        self.class_counts += np.bincount(self.cls[idx], minlength=self.classes.n)
+        self.version += 1
 
     def due_now(self, month: int) -> np.ndarray:
         """Held prisoners whose sentence ends in ``month`` (the bucket is consumed)."""
@@ -190,14 +275,9 @@ class Registry:
         idx = np.asarray(rows, dtype=np.int64)
         return idx[self.status[idx] == Status.HELD]
 
-    def thin(self, rng: np.random.Generator, p_max: float, accept=None) -> np.ndarray:
-        """Held rows hit by an event of probability ``p_max * accept(rows)`` this month, by thinning.
-
-        Args:
-            rng: random generator.
-            p_max: the largest per-prisoner probability.
-            accept: function of candidate rows giving their acceptance ratio in [0, 1] (None: 1).
-        """
+    def thin(self, rng: np.random.Generator, p_max: float) -> np.ndarray:
+        """Held rows hit by an event of probability ``p_max`` this month, by thinning (callers may accept a
+        further share of the candidates)."""
         if p_max <= 0 or self.n == 0:
             return np.zeros(0, dtype=np.int64)
         k = rng.binomial(self.n, min(p_max, 1.0))
@@ -206,29 +286,77 @@ class Registry:
         cand = rng.integers(0, self.n, size=k)
         if k > 1:
             cand = np.unique(cand)
-        cand = cand[self.status[cand] == Status.HELD]
-        if accept is not None and len(cand):
-            cand = cand[rng.random(len(cand)) < accept(cand)]
-        return cand
+        return cand[self.status[cand] == Status.HELD]
 
-    def pick(self, rng: np.random.Generator, cls: int, k: int) -> np.ndarray:
-        """``k`` held prisoners of class ``cls``, at random (a scan)."""
-        pool = np.flatnonzero((self.cls[: self.n] == cls) & (self.status[: self.n] == Status.HELD))
-        if k >= len(pool):
-            return pool
-        return rng.choice(pool, size=k, replace=False)
+    def pick_cells(
+        self, rng: np.random.Generator, month: int, cells: np.ndarray, k: np.ndarray
+    ) -> np.ndarray:
+        """``k[i]`` held prisoners at random from each (class, remaining-sentence bin) cell ``cells[i]`` (code
+        ``class * N_BINS + bin``), with one scan of the registry."""
+        n = self.n
+        held = np.flatnonzero(self.status[:n] == Status.HELD)
+        left = self.due[held] - month
+        code = self.cls[held].astype(np.int64) * N_BINS + np.searchsorted(np.asarray(BIN_EDGES[1:]), left)
+        order = np.argsort(code, kind="stable")
+        sorted_code = code[order]
+        out = []
+        for cell, want in zip(np.asarray(cells).tolist(), np.asarray(k).tolist()):
+            if want <= 0:
+                continue
+            lo, hi = np.searchsorted(sorted_code, [cell, cell + 1])
+            pool = held[order[lo:hi]]
+            out.append(pool if want >= len(pool) else rng.choice(pool, size=int(want), replace=False))
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    def released_inside(self, rng: np.random.Generator, p: float) -> np.ndarray:
+        """Rows of people released inside the country (by any channel -- a pardon, the end of their term, a
+        deal without expulsion -- and not arrested since) re-arrested this month, each with probability ``p``
+        (a scan; only when ``p`` > 0)."""
+        if p <= 0 or self.n == 0:
+            return np.zeros(0, dtype=np.int64)
+        last = self._last_spell()
+        inside = np.flatnonzero(
+            (self.status[: self.n] != Status.HELD)
+            & (self.status[: self.n] != Status.DIED)
+            & (self.dest[: self.n] == 0)
+            & last
+        )
+        return inside[rng.random(len(inside)) < p]
+
+    def on_parole(self, t: int) -> int:
+        """People out on parole at month ``t``: their latest spell ended in a parole release (not in death,
+        not followed by a re-arrest) and its sentence still runs (``due > t``). A monitor that keeps parolees
+        on its list counts them (Cuba's Prisoners Defenders)."""
+        n = self.n
+        if n == 0 or not self.parole[:n].any():
+            return 0
+        out = (
+            self.parole[:n]
+            & (self.status[:n] != Status.HELD)
+            & (self.status[:n] != Status.DIED)
+            & (self.due[:n] > t)
+        )
+        return int(np.sum(out & self._last_spell()))
+
+    def _last_spell(self) -> np.ndarray:
+        """Mask of each person's latest spell."""
+        persons = self.person[: self.n]
+        last = np.zeros(self.n, dtype=bool)
+        _, first_from_end = np.unique(persons[::-1], return_index=True)
+        last[self.n - 1 - first_from_end] = True
+        return last
 
 
 def draw_profiles_and_ties(
-    rng: np.random.Generator, k: int, pop: PopulationParams, share_symbol: float, share_notable: float
+    rng: np.random.Generator, k: int, tie_shares: np.ndarray, share_symbol: float, share_notable: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draw profile codes (with the given shares) and tie bit masks (population shares) for ``k``
-    prisoners."""
-    u = rng.random((5, k))
+    """Draw profile codes (with the given shares) and tie bit masks (bit i with probability
+    ``tie_shares[i]``)."""
+    u = rng.random((1 + len(tie_shares), k))
     profile = (u[0] < share_symbol + share_notable).astype(np.int8) + (u[0] < share_symbol)
-    shares = np.array([[pop.tie_lt], [pop.tie_pl], [pop.tie_us], [pop.tie_ua]])
-    bits = np.array([TIE_LT, TIE_PL, TIE_US, TIE_UA], dtype=np.int8)
-    ties = (bits @ (u[1:] < shares).astype(np.int8)).astype(np.int8)
+    ties = np.zeros(k, dtype=np.int16)
+    for i, s in enumerate(tie_shares):
+        ties |= (u[1 + i] < s).astype(np.int16) << i
     return profile.astype(np.int8), ties
 
 
@@ -241,7 +369,9 @@ def draw_sentences(rng: np.random.Generator, profile: np.ndarray, pop: Populatio
     return np.maximum(np.rint(s), 1).astype(np.int32)
 
 
-def synthesise_stock(rng: np.random.Generator, pop: PopulationParams, start: int, reg: Registry) -> None:
+def synthesise_stock(
+    rng: np.random.Generator, pop: PopulationParams, tie_shares: np.ndarray, start: int, reg: Registry
+) -> None:
     """Fill ``reg`` with the initial stock held at month ``start``.
 
     Each prisoner gets a profile and ties (the stock's shares), then an arrest month uniform between
@@ -254,7 +384,7 @@ def synthesise_stock(rng: np.random.Generator, pop: PopulationParams, start: int
         return
     first = month_index(pop.first_arrest_month)
     span = max(start - first, 1)
-    profile, ties = draw_profiles_and_ties(rng, k, pop, pop.share_symbol, pop.share_notable)
+    profile, ties = draw_profiles_and_ties(rng, k, tie_shares, pop.share_symbol, pop.share_notable)
     sentence = draw_sentences(rng, profile, pop)
     arrest = (start - 1 - rng.integers(0, span, size=k)).astype(np.int32)
     for _ in range(500):  # rejection sampling of (arrest, sentence) for those who would already be out

@@ -1,8 +1,12 @@
 """Hydra edge, part 2: the command-line tools ``sim-run`` and ``sim-report``.
 
-``sim-run`` validates the whole command line first (every value of every swept key, composed and
-range-checked, and the output folder), so bad input gets one line naming the field and the allowed values,
-exits non-zero, and writes nothing. Only then does Hydra start the run(s).
+``sim-run`` checks the whole command line first (:mod:`sim.edge.precheck`: every value of every swept key,
+every combination, the calibration, the output folder, the size), so bad input gets one line naming the field
+and the allowed values, exits with code 2, and writes nothing. It then claims the output folder
+(:mod:`sim.store.claims`), so two commands never write into one folder, pins the folder on Hydra's command
+line, and hands over to Hydra. A sweep's jobs run through :mod:`sim.edge.launchers`: a dead job is recorded
+and the sweep goes on; a sweep with failed jobs exits with code 1 and says how many; SIGTERM or Ctrl-C ends
+in one line (exit code 130 or 143) without leaving workers behind.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import signal
 import sys
 import time
 import traceback
@@ -21,48 +26,50 @@ import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Glob
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis import design
-from sim.core.metrics import outcomes, summarise
-from sim.core.params import ParamError, flatten
-from sim.core.prisoners import month_index, month_text
+from sim.analysis.text import clip
+from sim.core.metrics import case_actors, constant_outcomes, outcomes, summarise
+from sim.core.params import flatten
 from sim.core.run import run_replicates, spawn_seeds
+from sim.store.claims import FolderBusy, claim
+from sim.store.paths import in_record
 from sim.store.tables import (
     RunFolderError,
-    find_runs,
+    clean_stray_tmp,
     holds_results,
+    holds_sweep,
     is_run_folder,
+    job_status,
     multirun_overrides,
     provenance,
+    remove_outputs,
     write_json,
     write_run,
     write_table,
 )
+from sim.store.untrusted import UntrustedFileError
 from sim.views.report import build_comparison, build_run_report
 
-from .config import CONF_DIR, RunConfig, calibrated_params, register, to_run_config
+from .config import CONF_DIR, RunConfig, end_month, forward_setup, register, scenario_params, to_run_config
+from .launchers import Interrupted, interrupted_line, project_traceback
+from .precheck import (  # noqa: F401 - re-exported: the tests and notebooks use them from here
+    UserError,
+    check,
+    clip_quoted,
+    count_jobs,
+    expand_overrides,
+    group_options,
+    one_line,
+)
 
 register()
 matplotlib.use("Agg")  # the command-line tools draw figures to files; notebooks keep Jupyter's inline backend
 log = logging.getLogger("sim-run")
-_FLAGS_WITH_VALUE = {
-    "--config-path",
-    "-cp",
-    "--config-name",
-    "-cn",
-    "--config-dir",
-    "-cd",
-    "--experimental-rerun",
-}
-
-
-class UserError(ValueError):
-    """Bad input from the command line: reported in one line, before any work starts."""
+SWEEP_RESULT: dict[str, int] = {}  # filled by SweepSummary at the end of a multirun, read by run()
 
 
 def scenarios() -> list[str]:
@@ -70,153 +77,96 @@ def scenarios() -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
 
 
-def _one_line(exc: Exception) -> str:
-    """Turn a Hydra/OmegaConf/parameter error into one line naming the field and what is allowed."""
-    if isinstance(exc, ParamError):
-        return str(exc)
-    text = str(exc) + ("\n" + str(exc.__cause__) if exc.__cause__ is not None else "")
-    m = re.search(r"Could not find '(\w+)/([^']*)'", text)
-    if m:
-        group, name = m.groups()
-        options = scenarios() if group == "scenario" else []
-        return f"{group}={name}: unknown {group}; allowed: {', '.join(options)}"
-    m = re.search(r"Key '([^']+)' not in '(\w+)'", text)
-    full = re.search(r"full_key: ([\w.]+)", text)
-    if m:
-        return (
-            f"{full.group(1) if full else m.group(1)}: unknown key; allowed: "
-            f"{', '.join(_fields_of(m.group(2)))}"
-        )
-    m = re.search(r"Value '([^']*)' of type '\w+' could not be converted to (\w+)", text)
-    if m:
-        return f"{full.group(1) if full else 'value'} = {m.group(1)!r}: must be of type {m.group(2)}"
-    m = re.search(r"Could not override '([^']+)'", text)
-    if m:
-        return f"{m.group(1)}: unknown key; see `sim-run --cfg job` for the keys"
-    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(exc).__name__)
-    return first + (f" (field {full.group(1)})" if full else "")
+#: Keys the user types that name config fields by another name: ``conf/calibration/`` and ``conf/timeline/``
+#: are folders of calibration set-ups and timelines, which Hydra would take ``calibration=`` and ``timeline=``
+#: to choose from.
+USER_KEYS = {"calibration": "calibrated", "timeline": "timeline_mode"}
 
 
-def _fields_of(class_name: str) -> list[str]:
-    """Field names of a schema dataclass, by class name (for error messages)."""
-    import dataclasses
-
-    from sim.core import params
-
-    cls = RunConfig if class_name == "RunConfig" else getattr(params, class_name, None)
-    return [f.name for f in dataclasses.fields(cls)] if cls is not None else []
-
-
-def _split_argv(argv: list[str]) -> tuple[list[str], bool, bool]:
-    """(overrides, multirun, other_flags): separate Hydra's flags from key=value overrides."""
-    overrides, multirun, other, skip = [], False, False, False
+def user_argv(argv: list[str]) -> list[str]:
+    """Map the user's ``calibration=X`` and ``timeline=X`` to the config fields ``calibrated`` and
+    ``timeline_mode``."""
+    out = []
     for a in argv:
-        if skip:
-            skip = False
-            continue
-        if a in ("-m", "--multirun"):
-            multirun = True
-        elif a.startswith("-"):
-            other = True
-            skip = a in _FLAGS_WITH_VALUE
-        else:
-            overrides.append(a)
-    return overrides, multirun, other
-
-
-def _sweep_values(o) -> list[str]:
-    """The values of a parsed sweep override, as text; ``glob(...)`` is expanded against the scenarios."""
-    glob = o.value()
-    if not isinstance(glob, Glob):
-        return [str(v) for v in o.sweep_string_iterator()]
-    if o.get_key_element() != "scenario":  # glob(...) selects files of a config group: only scenario is one
-        raise UserError(f"{o.get_key_element()}: glob() sweeps only work over scenario")
-    values = glob.filter(scenarios())
-    if not values:
-        raise UserError(
-            f"scenario={o.input_line.split('=', 1)[1]}: matches no scenario; allowed: "
-            f"{', '.join(scenarios())}"
-        )
-    return values
-
-
-def _variants(overrides: list[str]) -> list[list[str]]:
-    """Override lists to check: every swept value of each key once (others at their first value)."""
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    base, sweeps = [], []
-    for o in parsed:
-        if o.is_sweep_override():
-            values = _sweep_values(o)
-            base.append(f"{o.get_key_element()}={values[0]}")
-            sweeps.append((len(base) - 1, o.get_key_element(), values))
-        else:
-            base.append(o.input_line)
-    out = [base]
-    for pos, key, values in sweeps:
-        for v in values[1:]:
-            variant = list(base)
-            variant[pos] = f"{key}={v}"
-            out.append(variant)
+        for key, field_name in USER_KEYS.items():
+            a = re.sub(rf"^([+~]?){key}=", rf"\g<1>{field_name}=", a)
+        out.append(a)
     return out
 
 
-def expand_overrides(overrides: list[str]) -> list[dict[str, str]]:
-    """Every combination of the values of the (sweep) overrides, as key -> value text; hydra.* keys
-    dropped."""
-    import itertools
-
-    axes = []
-    for o in OverridesParser.create().parse_overrides(overrides):
-        key = o.get_key_element()
-        if key.startswith(("hydra.", "hydra/")):
-            continue
-        values = _sweep_values(o) if o.is_sweep_override() else [o.get_value_element_as_str()]
-        axes.append([(key, v) for v in values])
-    return [dict(c) for c in itertools.product(*axes)]
+def precheck(argv: list[str], progress=None):
+    """Check a ``sim-run`` command line without writing anything (raises :class:`UserError`); returns the
+    :class:`~sim.edge.precheck.Plan`."""
+    return check(user_argv(argv), progress)
 
 
-def precheck(argv: list[str]) -> None:
-    """Validate a ``sim-run`` command line without writing anything (raises :class:`UserError`)."""
-    overrides, multirun, other = _split_argv(argv)
-    if other:
-        return  # --help, --cfg, --info ...: Hydra's own business
-    try:
-        variants = _variants(overrides)
-    except UserError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - Hydra's parser errors have several types
-        raise UserError(_one_line(exc)) from None
-    run_dir = None
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="sim-run"):
-        for variant in variants:
-            app = [o for o in variant if not o.lstrip("+~").startswith("hydra.")]
-            for o in variant:
-                if o.startswith("hydra.run.dir="):
-                    run_dir = o.split("=", 1)[1]
-            try:
-                cfg = compose(config_name="config", overrides=app)
-                rc = to_run_config(cfg)
-                if rc.calibrated:
-                    calibrated_params(rc, {o.split("=", 1)[0] for o in app})
-            except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
-                raise UserError(_one_line(exc)) from None
-            if not multirun and run_dir and holds_results(Path(run_dir)) and not rc.overwrite:
-                raise UserError(
-                    f"hydra.run.dir={run_dir}: already holds a run; choose a new folder or add overwrite=true"
-                )
-    GlobalHydra.instance().clear()
+# ----------------------------------------------------------------------------------------------- progress
 
 
-def _points(rc: RunConfig, explicit: set[str]) -> tuple[list[tuple[int, object]], dict | None, str]:
+class Progress:
+    """Progress over replicates: a bar on a terminal, else a log line every ``every`` seconds (under nohup,
+    in a log file, in CI), and a last line at the end."""
+
+    def __init__(self, total: int, name: str, enabled: bool, every: float) -> None:
+        self.total, self.name, self.every = total, name, every
+        self.done, self.started, self.last = 0, time.monotonic(), time.monotonic()
+        self.bar = None
+        self.lines = enabled and not sys.stderr.isatty()
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=name, unit="replicate", file=sys.stderr)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.lines and time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self._line()
+
+    def _line(self) -> None:
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        log.info(
+            "%s: %s of %s replicates (%d %%), %.0f s elapsed, about %.0f s left",
+            self.name,
+            f"{self.done:,}",
+            f"{self.total:,}",
+            100 * self.done // max(self.total, 1),
+            elapsed,
+            left,
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.lines and time.monotonic() - self.started >= self.every:
+            self._line()
+
+
+# ------------------------------------------------------------------------------------------------ the run
+
+
+def explicit_keys(overrides: list[str]) -> set[str]:
+    """The dotted names a command line sets (a calibration never replaces them)."""
+    return {o.split("=", 1)[0].lstrip("+~") for o in overrides if "=" in o}
+
+
+def _points(rc: RunConfig, explicit: set[str]):
     """The parameter points this job runs (the configuration, or its chunk of a design), each as one
-    scenario per replicate, and the sentence saying what uncertainty the replicates carry."""
-    per_rep, uncertainty = calibrated_params(rc, explicit)
-    base = per_rep[0]
+    scenario per replicate; the design's description (None for an ordinary run); the forward set-up
+    (calibration, starting states, timeline)."""
+    fw = forward_setup(rc, explicit)
     d = rc.design
     if d.method == "none":
-        return [(-1, per_rep)], None, uncertainty
-    fs = design.factors(d.include_levers, list(d.factors) or None)
+        return [(-1, fw.params)], None, fw
+    # a design varies parameters around the calibration's point values, from the case's synthetic stock (so
+    # that initial conditions are factors too); its replicates carry no parameter uncertainty
+    base = scenario_params(rc)
+    if fw.calibration is not None:
+        base = base.replace(**{k: v for k, v in fw.calibration.point.items() if k not in explicit})
+    fs = design.factors(d.include_levers, list(d.factors) or None, base)
     x = design.sample(d.method, fs, d.samples, d.seed, d.levels)
     idx = design.chunk_points(len(x), d.chunks, d.chunk)
     info = {
@@ -230,11 +180,90 @@ def _points(rc: RunConfig, explicit: set[str]) -> tuple[list[tuple[int, object]]
         "problem": design.problem(fs),
         "integer": [f.integer for f in fs],
     }
-    return (
-        [(int(i), design.apply_point(base, fs, x[i])) for i in idx],
-        info,
-        "variation over the design's points and their replicates",
+    fw.uncertainty = (
+        "variation over the design's points and their replicates (each from the case's synthetic stock"
+        + (f", around the calibrated point values of {fw.calibration.source})" if fw.calibration else ")")
     )
+    return [(int(i), design.apply_point(base, fs, x[i])) for i in idx], info, fw
+
+
+def _used(per: list, name: str) -> tuple[object, dict | None]:
+    """A parameter's value across replicates: the value, or its median and 5-95 % range when it varies."""
+    import numpy as np
+
+    values = [flatten(p)[name] for p in per]
+    if all(v == values[0] for v in values):
+        return values[0], None
+    arr = np.asarray(values, dtype=float)
+    q = np.percentile(arr, [5, 50, 95])
+    return float(q[1]), {"median": float(q[1]), "p5": float(q[0]), "p95": float(q[2])}
+
+
+def settings_used(fw, per: list, explicit: set[str]) -> list[dict]:
+    """The parameters this run used that differ from its case file: name, the case's value, the value used
+    (or its spread across replicates) and where the change came from (scenario, command line, calibration)."""
+    case = flatten(fw.case)
+    free = set(fw.calibration.free) if fw.calibration else set()
+    used = flatten(per[0])
+    rows = []
+    for name, value in used.items():
+        if name == "name":
+            continue
+        value, spread = _used(per, name) if name in free else (value, None)
+        if spread is None and case.get(name) == value:
+            continue
+        origin = "command line" if name in explicit else "calibration" if name in free else "scenario"
+        if name == "population.initial_stock" and any(
+            r.state is not None or r.replay is not None for r in fw.replicates
+        ):
+            origin += " (not used: the run starts from the calibration's state)"
+        rows.append({"name": name, "case": case.get(name), "used": value, "spread": spread, "origin": origin})
+    return rows
+
+
+def recorded_config(config_yaml: str, fw, per: list, explicit: set[str]) -> str:
+    """``config.yaml``: the composed configuration with the values this run used in place of those the
+    calibration replaced, and the calibration it resolved to."""
+    import yaml
+
+    cfg = yaml.safe_load(config_yaml) or {}
+    cal = fw.calibration
+    cfg["calibrated"] = cal.source if cal else "none"
+    varying = []
+    if cal is not None and per:
+        for name in cal.free:
+            if name in explicit:
+                continue
+            value, spread = _used(per, name)
+            node = cfg
+            *path, last = name.split(".")
+            for part in path:
+                node = node.setdefault(part, {})
+            node[last] = value
+            if spread is not None:
+                varying.append(name)
+    head = ["# The configuration this run used (sim-run's composition, with the calibration applied)."]
+    if cal is not None:
+        head.append(
+            f"# Calibrated values come from {cal.source} (fitted to data through {cal.data_vintage})."
+        )
+    if varying:
+        head.append(
+            "# Drawn per replicate from the posterior (shown: the median across replicates; each replicate's "
+            "own values are in outcomes.parquet, its particle and starting state in replicates.parquet): "
+            + ", ".join(varying)
+        )
+    body = yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
+    return "\n".join(head) + "\n" + body
+
+
+def replicate_table(fw, per: list, seeds: list[int]) -> pd.DataFrame:
+    """``replicates.parquet``: each replicate's seed, particle and starting state, and the values of the
+    calibrated parameters it used."""
+    table = fw.replicate_table(seeds)
+    for name in fw.calibration.free if fw.calibration else []:
+        table[name] = [flatten(p)[name] for p in per]
+    return table
 
 
 def execute(
@@ -250,109 +279,150 @@ def execute(
     Returns:
         The report's path, or None when no report is written.
     """
-    from tqdm import tqdm
-
     if rc.fail_on_purpose:
         raise RuntimeError("fail_on_purpose=true: this job fails on purpose (to test failure handling)")
-    points, design_info, uncertainty = _points(rc, explicit)
+    points, design_info, fw = _points(rc, explicit)
+    starts = fw.starts if design_info is None else None
     started = time.perf_counter()
-    series, deal_tables, outcome_tables = [], [], []
-    with tqdm(
-        total=rc.replicates * len(points),
-        desc=f"{rc.name}",
-        unit="replicate",
-        file=sys.stderr,
-        disable=None if rc.progress else True,
-    ) as bar:
+    series, deal_tables, outcome_tables, decision_tables = [], [], [], []
+    per: list = []
+    bar = Progress(rc.replicates * len(points), job or rc.name, rc.progress, rc.progress_every)
+    try:
         for point, params in points:
-            res = run_replicates(params, rc.months, rc.replicates, rc.seed, progress=bar.update)
+            res = run_replicates(
+                params, rc.months, rc.replicates, rc.seed, progress=bar.update, events=fw.events,
+                replay_until=fw.replay_until, starts=starts,
+            )  # fmt: skip
             table = outcomes(res.timeseries, res.deals)
             per = params if isinstance(params, list) else [params] * rc.replicates
-            flat = pd.DataFrame([flatten(p) for p in per]).drop(
-                columns="name"
-            )  # a row per replicate: drawn values
+            flat = pd.DataFrame([flatten(p) for p in per]).drop(columns="name")  # a row per replicate
             flat.insert(0, "point", point)
             flat.insert(0, "job", job)
             table = pd.concat([table, flat.set_index(table.index)], axis=1)
             if design_info is not None:
                 res.timeseries.insert(1, "point", point)
                 res.deals.insert(1, "point", point)
+                res.decisions.insert(1, "point", point)
             series.append(res.timeseries)
             deal_tables.append(res.deals)
+            decision_tables.append(res.decisions)
             outcome_tables.append(table)
+    finally:
+        bar.close()
     compute_s = time.perf_counter() - started
     ts = pd.concat(series, ignore_index=True)
     deals = pd.concat(deal_tables, ignore_index=True)
+    decisions = pd.concat(decision_tables, ignore_index=True)
     table = pd.concat(outcome_tables, ignore_index=True)
-    end = month_text(month_index(rc.start) + rc.months - 1)
     summary = {
         "scenario": rc.name,
         "description": rc.description,
         "replicates": rc.replicates,
         "months": rc.months,
         "start": rc.start,
-        "end": end,
+        "end": end_month(rc, rc.months),
         "seed": rc.seed,
         "job": job,
-        "uncertainty": uncertainty,
-        "calibration": rc.calibrated,
-        "parameter_uncertainty": rc.parameter_uncertainty,
+        "case": rc.case.name,
+        "actors": case_actors(rc),
+        "relief_unit": rc.case.relief_unit,
+        "uncertainty": fw.uncertainty,
+        "parameter_uncertainty": bool(rc.parameter_uncertainty and fw.calibration is not None),
+        **fw.record(),
+        "settings": settings_used(fw, per, explicit) if design_info is None else [],
         "share_with_deal": float((table["deals"] > 0).mean()),
         "compute_seconds": compute_s,
         "design": design_info,
         "outcomes": summarise(table),
+        "constant_outcomes": constant_outcomes(table, case_actors(rc)),
     }
+    if summary["calibration"]:
+        summary["calibration"] = in_record(summary["calibration"], out_dir)
+    seeds = spawn_seeds(rc.seed, rc.replicates)
     write_table(out_dir / "outcomes.parquet", table)
+    if design_info is None:
+        write_table(out_dir / "replicates.parquet", replicate_table(fw, per, seeds))
     write_run(
         out_dir,
         ts,
         deals,
         summary,
-        config_yaml,
-        provenance(
-            rc.seed, command, {"replicate_seeds": [int(s) for s in spawn_seeds(rc.seed, rc.replicates)]}
-        ),
+        recorded_config(config_yaml, fw, per if design_info is None else [], explicit),
+        provenance(rc.seed, command, {"replicate_seeds": [int(s) for s in seeds]}, folder=out_dir),
+        decisions=decisions,
     )
     if not rc.report or design_info is not None:
         return None
     return build_run_report(out_dir)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _hydra_main(cfg: DictConfig) -> None:
+def job_command(hc) -> list[str]:
+    """The command that reproduces this run or job, built from Hydra's record of its overrides (under SLURM
+    ``sys.argv`` is submitit's own)."""
+    task = list(hc.overrides.task)
+    for key, field_name in USER_KEYS.items():
+        task = [re.sub(rf"^([+~]?){field_name}=", rf"\g<1>{key}=", o) for o in task]
+    return ["sim-run", *task]
+
+
+def _error_record(job: str, exc: BaseException) -> dict:
+    """What ``error.json`` says about a job that raised (a SLURM time-limit warning is named as such)."""
+    name, message = type(exc).__name__, str(exc)
+    if name == "UncompletedJobError" and ("timed-out" in message or "timeout" in message.lower()):
+        name = "Timeout"
+        message = (
+            "SLURM's time limit (hydra.launcher.timeout_min) was near: the job stopped before it finished; "
+            "raise timeout_min or split the job"
+        )
+    elif name == "UncompletedJobError":
+        name, message = "Preempted", "SLURM preempted the job before it finished; re-run to redo it"
+    return {
+        "job": job,
+        "error": name,
+        "message": message,
+        "traceback": project_traceback(traceback.format_exc()),
+    }
+
+
+def _task(cfg: DictConfig) -> None:
+    """One run, or one job of a sweep (Hydra's task function; module-level, so that it is pickled by
+    reference and its tracebacks name this file)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
     job = hc.sweep.subdir if multirun else ""
-    if multirun and is_run_folder(out_dir) and (out_dir / "outcomes.parquet").is_file():
-        log.info("skipping %s: its outputs are complete", job)  # re-running a sweep into the same folder
-        return
+    if multirun:
+        clean_stray_tmp(out_dir)  # left by a job killed while writing
+        if is_run_folder(out_dir) and (out_dir / "outcomes.parquet").is_file():
+            log.info("skipping %s: its outputs are complete", job)  # re-running a sweep into the same folder
+            return
     try:
         rc = to_run_config(cfg)
-        if not multirun and holds_results(out_dir) and not rc.overwrite:
-            raise UserError(f"{out_dir}: already holds a run; choose a new folder or add overwrite=true")
         (out_dir / "error.json").unlink(missing_ok=True)
         explicit = {o.split("=", 1)[0].lstrip("+~") for o in hc.overrides.task}
-        report = execute(
-            rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), ["sim-run", *sys.argv[1:]], job, explicit
-        )
+        report = execute(rc, out_dir, OmegaConf.to_yaml(cfg, resolve=True), job_command(hc), job, explicit)
     except Exception as exc:
         if not multirun:
             raise
         # one failing job does not stop the sweep: its error is recorded for the sweep report
-        write_json(
-            out_dir / "error.json",
-            {
-                "job": job,
-                "error": type(exc).__name__,
-                "message": str(exc),
-                "traceback": traceback.format_exc(),
-            },
-        )
-        log.error("job %s failed: %s: %s", job, type(exc).__name__, exc)
+        write_json(out_dir / "error.json", _error_record(job, exc))
+        log.error("job %s failed: %s: %s", job, type(exc).__name__, clip(exc, 300))
         return
-    print(f"report: {report.resolve()}" if report else f"outputs: {out_dir.resolve()}")
+    if not multirun:
+        print(f"report: {shown(report)}" if report else f"outputs: {shown(out_dir)}")
+
+
+_hydra_main = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")(_task)
+
+
+def shown(path: Path) -> str:
+    """A path as printed for the user: relative to the current folder when below it, else absolute."""
+    p = Path(path).absolute()
+    try:
+        return p.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return p.as_posix()
 
 
 class SweepSummary(Callback):
@@ -360,154 +430,219 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         root = Path(config.hydra.sweep.dir)
-        done = len(find_runs(root))
-        failed = sorted(str(p.parent.relative_to(root)) for p in root.rglob("error.json"))
-        print(
-            f"sweep: {done} job(s) complete, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}"
-        )
-        print(f"sweep report: sim-report {root}")
+        status = job_status(root)
+        done = int((status["status"] == "complete").sum())
+        failed = sorted(status.loc[status["status"] != "complete", "job"])
+        SWEEP_RESULT.update(complete=done, failed=len(failed), jobs=len(status))
+        listed = ", ".join(failed[:10]) + (f", ... ({len(failed) - 10} more)" if len(failed) > 10 else "")
+        print(f"sweep: {done} job(s) complete, {len(failed)} failed{': ' + listed if failed else ''}")
+        print(f"sweep report: sim-report {shown(root)}")
 
 
-def user_argv(argv: list[str]) -> list[str]:
-    """Map the user's ``calibration=X`` to the config field ``calibrated=X``.
+# ------------------------------------------------------------------------------------------------ sim-run
 
-    ``conf/calibration/`` is a folder of calibration setups, which Hydra would take ``calibration=`` to choose
-    from.
-    """
-    return [re.sub(r"^([+~]?)calibration=", r"\1calibrated=", a) for a in argv]
+
+def _pin(argv: list[str], key: str, folder: Path) -> list[str]:
+    """The command line with the output folder set explicitly (so that Hydra writes where it was claimed)."""
+    value = "'" + str(folder).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    out = [a for a in argv if a.split("=", 1)[0] != key]
+    return [*out, f"{key}={value}"]
+
+
+def _fresh(folder: Path) -> Path:
+    """``folder``, or ``folder_2``, ``folder_3``... : the first that does not exist (for the default folder
+    pattern, which two runs started in the same second share)."""
+    candidate, i = folder, 1
+    while candidate.exists():
+        i += 1
+        candidate = folder.with_name(f"{folder.name}_{i}")
+    return candidate
+
+
+def _on_sigterm(signum, _frame) -> None:
+    raise Interrupted(signum)
+
+
+def fail(tool: str, message: str, code: int = 2) -> None:
+    """Print one line ``tool: error: message`` (values cut to ~100 characters) and exit."""
+    print(f"{tool}: error: {clip_quoted(message)}", file=sys.stderr)
+    sys.exit(code)
+
+
+def job_config(argv: list[str]) -> str | None:
+    """What ``sim-run ... --cfg job`` prints: the configuration the run would use, calibration applied
+    (Hydra's
+    own printout would show the case file's values where the calibration replaces them). None when the
+    command line asks Hydra for something else."""
+    if "--cfg" not in argv and "-c" not in argv:
+        return None
+    flag = argv.index("--cfg") if "--cfg" in argv else argv.index("-c")
+    if flag + 1 >= len(argv) or argv[flag + 1] != "job" or any(a in ("-m", "--multirun") for a in argv):
+        return None
+    overrides = [a for i, a in enumerate(argv) if i not in (flag, flag + 1) and not a.startswith("-")]
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="sim-run"):
+        cfg = compose(config_name="config", overrides=[o for o in overrides if not o.startswith("hydra.")])
+    GlobalHydra.instance().clear()
+    rc = to_run_config(cfg)
+    explicit = explicit_keys(overrides)
+    fw = forward_setup(rc, explicit)
+    return recorded_config(OmegaConf.to_yaml(cfg, resolve=True), fw, fw.params, explicit)
 
 
 def run() -> None:
-    """Entry point of ``sim-run``: check the command line, then hand over to Hydra."""
-    sys.argv = [sys.argv[0], *user_argv(sys.argv[1:])]
+    """Entry point of ``sim-run``: check the command line, claim the output folder, then hand over to
+    Hydra. SIGTERM and Ctrl-C end in one line at any stage."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    state: dict = {}
     try:
-        precheck(sys.argv[1:])
+        _run(state)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        plan, folder = state.get("plan"), state.get("folder")
+        if folder is None:
+            where = "nothing was written"
+        elif plan.multirun:
+            where = "re-run the same command to resume (complete jobs are skipped)"
+        else:
+            where = f"the run in {shown(folder)} is incomplete"
+        if not isinstance(exc, Interrupted) or not exc.message:
+            exc = Interrupted(signum, f"stopped; {where}")
+        print(interrupted_line(exc), file=sys.stderr)
+        sys.exit(128 + int(signum))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(state: dict) -> None:
+    argv = user_argv(sys.argv[1:])
+    try:
+        plan = state["plan"] = check(argv)
     except UserError as exc:
-        print(f"sim-run: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    _hydra_main()
+        fail("sim-run", str(exc))
+    if plan.folder is None:  # --cfg, --help, --info: Hydra's business; nothing runs
+        try:
+            job = job_config(plan.argv)
+        except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
+            fail("sim-run", one_line(exc))
+        if job is not None:  # --cfg job: the values the run would use, calibration applied
+            print(job, end="")
+            return
+        sys.argv = [sys.argv[0], *plan.argv]
+        _hydra_main()
+        return
+    key = "hydra.sweep.dir" if plan.multirun else "hydra.run.dir"
+    folder = plan.folder if plan.folder_given else _fresh(plan.folder)
+    try:
+        held = claim(folder)
+    except FolderBusy as exc:
+        fail("sim-run", str(exc))
+    except OSError as exc:
+        fail("sim-run", f"{key}={folder}: cannot be created ({exc.strerror or exc})")
+    state["folder"] = folder
+    try:
+        # checked again under the claim: another command may have finished in the folder meanwhile
+        if plan.multirun and (folder / "summary.json").exists():
+            fail("sim-run", f"{key}={folder}: holds a single run, not a sweep; choose another folder")
+        if not plan.multirun:
+            if holds_sweep(folder):
+                fail(
+                    "sim-run", f"{key}={folder}: holds a sweep's jobs; a run never goes into a sweep's folder"
+                )
+            if holds_results(folder):
+                if not plan.overwrite:
+                    fail(
+                        "sim-run",
+                        f"{key}={folder}: already holds a run; choose a new folder or add overwrite=true",
+                    )
+                remove_outputs(folder)  # a stale report or figures never describe the new run
+        if plan.estimate:
+            print(f"sim-run: {plan.estimate}", file=sys.stderr)
+        sys.argv = [sys.argv[0], *_pin(plan.argv, key, folder)]
+        _hydra_main()
+    finally:
+        held.release()
+    if plan.multirun and SWEEP_RESULT.get("failed"):
+        print(
+            f"sim-run: {SWEEP_RESULT['failed']} of {SWEEP_RESULT['jobs']} jobs did not complete (see their "
+            "error.json, or the sweep report); re-run the same command to retry them",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------------------------------- sim-report
+
+
+def describe_folder(folder: Path) -> str:
+    """What a folder holds, for ``sim-report``: ``run``, ``incomplete run``, ``sweep`` or ``runs``."""
+    if is_run_folder(folder):
+        return "run"
+    if any(folder.glob("*/**/.hydra/overrides.yaml")) or (folder / "multirun.yaml").is_file():
+        return "sweep"
+    if any((folder / f).exists() for f in ("timeseries.parquet", "config.yaml", ".hydra", "sim-run.log")):
+        return "incomplete run"
+    return "runs"
 
 
 def report(argv: list[str] | None = None) -> None:
-    """Entry point of ``sim-report DIR``: rebuild a run's report, or compare the runs of a multirun folder."""
+    """Entry point of ``sim-report DIR``: rebuild a run's report, or report on a sweep or a set of runs."""
     ap = argparse.ArgumentParser(
         prog="sim-report",
-        description="Rebuild the report of a sim-run folder, or "
-        "write a side-by-side comparison of the runs below a multirun folder.",
+        description="Rebuild the report of a sim-run folder, or write the report of a sweep (sweep.md) "
+        "or a side-by-side comparison of the runs below a folder (comparison.md).",
     )
-    ap.add_argument("dir", type=Path, help="a run folder (with summary.json) or a multirun folder")
+    ap.add_argument(
+        "dir", type=Path, help="a run folder (with summary.json), a sweep folder, or a folder of runs"
+    )
     ap.add_argument(
         "--prim",
         metavar="CONDITION",
         default=None,
         help="scenario discovery: a yes/no condition on sweep.parquet's columns, e.g. "
-        "'final_stock > initial_stock'; PRIM finds the parameter boxes where it holds",
+        "'final_stock > initial_stock' (column names, numbers, comparisons, & | ~, parentheses, + - * /); "
+        "PRIM finds the parameter boxes where it holds",
     )
     args = ap.parse_args(argv)
     from sim.views.sweep_report import SweepError, build_sweep_report
 
+    written: list[Path] = []
     try:
         if not args.dir.is_dir():
             raise RunFolderError(f"{args.dir}: not a folder")
-        if is_run_folder(args.dir):
-            if args.prim:
-                raise RunFolderError(f"{args.dir}: --prim needs a sweep folder, not a single run")
-            path = build_run_report(args.dir)
-        elif any(args.dir.rglob(".hydra/overrides.yaml")):
-            overrides = multirun_overrides(args.dir)
-            path = build_sweep_report(args.dir, args.prim, expand_overrides(overrides) if overrides else None)
+        kind = describe_folder(args.dir)
+        if args.prim and kind != "sweep":
+            raise RunFolderError(f"{args.dir}: --prim needs a sweep folder (this is a {kind} folder)")
+        if kind == "run":
+            written = [build_run_report(args.dir)]
+        elif kind == "incomplete run":
+            raise RunFolderError(
+                f"{args.dir}: an incomplete run (no summary.json: it was interrupted, failed, or is still "
+                "running); run it again"
+            )
+        elif kind == "sweep":
+            try:
+                overrides, note = multirun_overrides(args.dir), ""
+            except RunFolderError as exc:
+                overrides, note = None, f"{clip(exc, 150)}: the jobs never started cannot be listed"
+            expected = None
+            if overrides:
+                groups = group_options([CONF_DIR])
+                expected = expand_overrides(overrides, groups)
+                if expected is None:
+                    note = (
+                        f"the sweep was to run {count_jobs(overrides, groups):,} jobs: too many to list the "
+                        "ones never started"
+                    )
+            written = build_sweep_report(args.dir, args.prim, expected, note=note)
         else:
-            path = build_comparison(args.dir)
-    except (RunFolderError, SweepError) as exc:
-        print(f"sim-report: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    print(f"report: {path.resolve()}")
+            written = [build_comparison(args.dir)]
+    except (RunFolderError, SweepError, UserError, UntrustedFileError) as exc:
+        fail("sim-report", str(exc))
+    except OSError as exc:
+        fail("sim-report", f"{args.dir}: cannot write the report ({exc.strerror or exc})")
+    for path in written:
+        print(f"report: {shown(path)}")
 
 
-def calibrate(argv: list[str] | None = None) -> None:
-    """Entry point of ``sim-calibrate``: fit the backtest to the seed figures and write a calibration
-    folder."""
-    from datetime import datetime
-
-    from tqdm import tqdm
-
-    from sim.analysis.calibration import calibrate as run_calibration
-    from sim.analysis.calibration import months_between
-    from sim.store.sources import SeedsError, load_figures
-    from sim.views.calibration_report import write_calibration
-
-    from .config import load_calibration, load_scenario
-
-    ap = argparse.ArgumentParser(
-        prog="sim-calibrate",
-        description="Calibrate the model to the seed figures "
-        "(simulated method of moments, then an ABC posterior).",
-    )
-    ap.add_argument(
-        "calibration", nargs="?", default="default", help="a name in conf/calibration/ or a YAML path"
-    )
-    ap.add_argument(
-        "--out", type=Path, default=None, help="output folder (default results/calibration/NAME/DATE)"
-    )
-    ap.add_argument(
-        "--workers", type=int, default=None, help="processes for the optimiser (default: all cores)"
-    )
-    ap.add_argument("--quick", action="store_true", help="small settings for a first look (a minute or less)")
-    args = ap.parse_args(argv)
-    try:
-        cfg = load_calibration(args.calibration, load_figures())
-        base, _ = load_scenario(cfg["scenario"])
-        out = args.out or Path("results") / "calibration" / cfg["path"].stem / datetime.now().strftime(
-            "%Y-%m-%d_%H-%M-%S"
-        )
-        if holds_results(out) or (out / "fit.json").exists():
-            raise UserError(f"--out {out}: already holds a calibration; choose a new folder")
-    except (ParamError, SeedsError, UserError) as exc:
-        print(f"sim-calibrate: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    if args.quick:
-        cfg.update(replicates=8, maxiter=4, popsize=4, abc_draws=120, abc_accept=0.1)
-    import os
-
-    workers = args.workers or os.cpu_count() or 1
-    months = months_between(base.start, max(t.end or t.start for t in cfg["targets"]))
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, disable=None)
-        bar.update(done - bar.n)
-
-    started = time.perf_counter()
-    result = run_calibration(
-        base,
-        cfg["free"],
-        cfg["targets"],
-        months,
-        replicates=cfg["replicates"],
-        seed=cfg["seed"],
-        maxiter=cfg["maxiter"],
-        popsize=cfg["popsize"],
-        workers=workers,
-        abc_draws=cfg["abc_draws"],
-        abc_replicates=cfg["abc_replicates"],
-        abc_accept=cfg["abc_accept"],
-        progress=progress,
-    )
-    for bar in bars.values():
-        bar.close()
-    seconds = time.perf_counter() - started
-    path = write_calibration(
-        out,
-        result,
-        cfg["targets"],
-        cfg,
-        ["sim-calibrate", *(argv or sys.argv[1:])],
-        provenance(cfg["seed"], ["sim-calibrate", *(argv or sys.argv[1:])]),
-        seconds,
-    )
-    print(
-        f"fit: {path.resolve()}  ({result.evaluations} evaluations, {seconds:.0f} s, mismatch "
-        f"{result.evaluation.mismatch:.2f})"
-    )
+__all__ = ["UserError", "precheck", "report", "run", "scenarios", "user_argv"]

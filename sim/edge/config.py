@@ -8,15 +8,27 @@ checks types and key names while composing; ``OmegaConf.to_object`` then builds 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis.design import METHODS
-from sim.core.params import ParamError, ScenarioParams
+from sim.analysis.text import clip_repr
+from sim.core.calendar import month_index, month_text
+from sim.core.params import ParamError, ScenarioParams, changes_outside_case
 from sim.store.paths import CONF_DIR
+
+#: How a run uses its case's timeline (``timeline=...`` on the command line).
+TIMELINE_MODES = ("free", "replay")
+# The calendar a run may cover: from the first month of the record the project models (the 1990s, as the
+# post-Soviet political prisoner records start) to the end of the century. Month arithmetic and dated axes
+# are exact in this window; outside it a start month is almost certainly a typo (e.g. 9999-12, 0000-01).
+START_BOUNDS = ("1990-01", "2100-12")
+# A run's name becomes a folder name (results/runs/<name>/...): a short slug, never a path.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -66,16 +78,23 @@ class RunConfig(ScenarioParams):
         replicates: independent replicates; their seeds are spawned from ``seed``.
         seed: root seed (a non-negative integer).
         overwrite: allow writing into a folder that already holds a run.
-        progress: show a progress bar over replicates (when attached to a terminal).
+        progress: show progress over replicates: a bar on a terminal, else a log line every
+            ``progress_every`` seconds (under nohup, in a log file, in CI).
+        progress_every: seconds between progress lines when the output is not a terminal.
         report: write report.md and figures for this run (sweeps turn it off: the sweep report replaces them).
         fail_on_purpose: make this job fail after validation (to test a sweep's failure handling).
         design: a sensitivity design's chunk run by this job (method none: an ordinary run).
-        calibrated: a calibrated.yaml to take fitted parameter values from (a name in
-        conf/calibration/calibrated/, a
-            path, or empty for none); values set on the command line still win. Typed as ``calibration=...``
-            on the command line (``sim-run`` maps it: ``conf/calibration/`` is the group of calibration
-            setups).
-        parameter_uncertainty: each replicate draws its parameters from the calibration's posterior.
+        calibrated: the calibration to start from: ``auto`` (the case's installed calibration in
+            conf/calibration/calibrated/<case>/, if there is one), ``none``, or a calibration folder or its
+            calibrated.yaml. Its values replace the case's for its free parameters, except those set on the
+            command line; forward runs start from its saved states or its replay of the record. Typed as
+            ``calibration=...`` on the command line (``sim-run`` maps it: ``conf/calibration/`` is the group
+            of calibration setups).
+        parameter_uncertainty: each replicate draws its parameters (and its starting state) from the
+            calibration's posterior; false: the posterior medians, stochastic variation only.
+        timeline_mode: ``free`` (the actors decide deals, pardons and instrument changes from the start;
+            the timeline's talks, crackdowns and incidents still happen) or ``replay`` (the timeline's deals,
+            pardons and instrument changes are facts up to its last event). Typed as ``timeline=...``.
     """
 
     description: str = ""
@@ -84,24 +103,58 @@ class RunConfig(ScenarioParams):
     seed: int = 20251213
     overwrite: bool = False
     progress: bool = True
+    progress_every: float = 30.0
     report: bool = True
     fail_on_purpose: bool = False
     design: DesignConfig = field(default_factory=DesignConfig)
-    calibrated: str = ""
-    parameter_uncertainty: bool = False
+    calibrated: str = "auto"
+    parameter_uncertainty: bool = True
+    timeline_mode: str = "free"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not NAME_RE.match(self.name) or ".." in self.name:
+            raise ParamError(
+                f"name = {clip_repr(self.name)}: must be a short name of letters, digits, '_', '-' or '.' "
+                "(it becomes a folder name, never a path)"
+            )
         if not 1 <= self.months <= 1200:
             raise ParamError(f"months = {self.months}: must be in [1, 1200]")
         if not 1 <= self.replicates <= 1_000_000:
             raise ParamError(f"replicates = {self.replicates}: must be in [1, 1000000]")
         if self.seed < 0:
             raise ParamError(f"seed = {self.seed}: must be a non-negative integer")
-        if self.parameter_uncertainty and not self.calibrated:
-            raise ParamError(
-                "parameter_uncertainty = true: needs calibration=NAME_OR_PATH (its posterior is drawn from)"
-            )
+        if self.timeline_mode not in TIMELINE_MODES:
+            raise ParamError(f"timeline = {self.timeline_mode!r}: must be one of {', '.join(TIMELINE_MODES)}")
+        if not self.progress_every > 0:
+            raise ParamError(f"progress_every = {self.progress_every}: must be a positive number of seconds")
+        check_calendar(self)
         super().__post_init__()
+
+
+def check_calendar(params: ScenarioParams) -> None:
+    """The run's months lie in :data:`START_BOUNDS` (start) and its stock was arrested before it starts.
+
+    Raises:
+        ParamError: naming the field and the allowed months.
+    """
+    from sim.core.params import MONTH_RE
+
+    start = params.start
+    if isinstance(start, str) and MONTH_RE.match(start):
+        lo, hi = START_BOUNDS
+        if not month_index(lo) <= month_index(start) <= month_index(hi):
+            raise ParamError(f"start = {start!r}: must be a month from {lo} to {hi}")
+        first = params.population.first_arrest_month
+        if isinstance(first, str) and MONTH_RE.match(first) and month_index(first) > month_index(start):
+            raise ParamError(
+                f"population.first_arrest_month = {first!r}: must be at or before start = {start!r} "
+                "(the stock held at the start was arrested before it)"
+            )
+
+
+def end_month(params, months: int) -> str:
+    """The last month of a run of ``months`` months from ``params.start``."""
+    return month_text(month_index(params.start) + months - 1)
 
 
 def register() -> None:
@@ -123,9 +176,95 @@ def scenario_params(rc: RunConfig) -> ScenarioParams:
     return ScenarioParams(**{n: getattr(rc, n) for n in names})
 
 
+def resolve_calibration(rc: RunConfig):
+    """The calibration a run uses (:class:`sim.analysis.forward.Calibration`), or None.
+
+    ``calibrated`` is ``auto`` (the case's installed calibration, if it has one), ``none``, a case name, a
+    calibration folder or a calibrated.yaml. A fit is never applied to another case.
+
+    Raises:
+        ParamError: one line naming the calibration and what is wrong with it.
+    """
+    from sim.store.calibrations import CalibrationError, installed
+
+    name, case = rc.calibrated, rc.case.name
+    if name in ("", "none"):
+        return None
+    if name == "auto":
+        if not installed(case):
+            return None
+        name = case
+    try:
+        from sim.store.calibrations import calibrated_path
+
+        path = calibrated_path(name)
+        stamp = path.stat().st_mtime_ns if path.is_file() else 0
+        return _cached_calibration(name, case, stamp)
+    except CalibrationError as exc:
+        raise ParamError(str(exc)) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_calibration(name: str, case: str, stamp: int):
+    """:func:`sim.store.calibrations.read_calibration`, read once per file version (the pre-check composes
+    every variant of a sweep)."""
+    from sim.store.calibrations import read_calibration
+
+    return read_calibration(name, case)
+
+
+def forward_setup(rc: RunConfig, explicit: set[str] = frozenset()):
+    """Everything a forward run needs beyond its configuration (:class:`sim.analysis.forward.Forward`): each
+    replicate's parameters and starting state, the case's timeline and how it is used.
+
+    Raises:
+        ParamError: one line naming the field at fault and the allowed values.
+    """
+    from sim.analysis.forward import Forward, ForwardError, plan
+    from sim.core.timeline import TimelineError
+    from sim.store.cases import case_params, cases, scenario_case
+    from sim.store.timelines import TIMELINE_DIR, load_timeline
+
+    scenario = scenario_params(rc)
+    case = case_params(rc.case.name, scenario=None) if rc.case.name in cases() else scenario
+    outside = changes_outside_case(case, scenario)
+    if outside:
+        raise ParamError(f"scenario={rc.name}: {outside[0]}")
+    own = scenario_case(rc.name)
+    if own is not None and own != rc.case.name:
+        raise ParamError(f"scenario={rc.name}: a scenario of case {own}, not of case {rc.case.name}")
+    cal = resolve_calibration(rc)
+    uncertainty = rc.parameter_uncertainty and cal is not None
+    try:
+        reps, sentence = plan(scenario, rc.replicates, rc.seed, cal, uncertainty, set(explicit))
+    except ForwardError as exc:
+        raise ParamError(str(exc)) from None
+    if cal is None and rc.calibrated == "auto":
+        sentence += f" (case {rc.case.name} has no installed calibration)"
+    events = []
+    if (TIMELINE_DIR / f"{rc.case.name}.yaml").is_file():  # a case may have no dated events
+        try:
+            events = list(load_timeline(rc.case.name))
+        except TimelineError as exc:
+            raise ParamError(f"timeline of case {rc.case.name}: {exc}") from None
+    replay_until = None
+    if rc.timeline_mode == "replay" and events:
+        replay_until = max((e.month for e in events), key=month_index)
+    return Forward(
+        replicates=reps,
+        uncertainty=sentence,
+        calibration=cal,
+        case=case,
+        events=events,
+        replay_until=replay_until,
+        timeline_mode=rc.timeline_mode,
+        explicit=set(explicit),
+    )
+
+
 def load_scenario(name: str, overrides: list[str] | None = None) -> tuple[ScenarioParams, str]:
-    """The parameters and question of a scenario in ``conf/scenario/``, composed as ``sim-run`` does (with the
-    configured calibration applied: ``calibrated`` in ``conf/config.yaml``).
+    """The parameters and question of a scenario in ``conf/scenario/``, composed as ``sim-run`` does, with the
+    case's calibration at its point values (the page runs one replicate at a time).
 
     Raises:
         ParamError: for an unknown scenario, naming the allowed ones.
@@ -141,204 +280,8 @@ def load_scenario(name: str, overrides: list[str] | None = None) -> tuple[Scenar
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         rc = to_run_config(compose(config_name="config", overrides=[f"scenario={name}", *(overrides or [])]))
     GlobalHydra.instance().clear()
-    rc.replicates, rc.parameter_uncertainty = 1, False
-    return calibrated_params(rc)[0][0], rc.description
-
-
-CALIBRATION_KEYS = {
-    "scenario",
-    "targets",
-    "free",
-    "replicates",
-    "maxiter",
-    "popsize",
-    "abc_draws",
-    "abc_replicates",
-    "abc_accept",
-    "seed",
-    "backtest_only",
-}
-
-
-def calibration_path(name_or_path: str) -> Path:
-    """``conf/calibration/<name>.yaml`` for a name, or the path itself."""
-    p = Path(name_or_path)
-    return p if p.suffix in (".yaml", ".yml") else CONF_DIR / "calibration" / f"{name_or_path}.yaml"
-
-
-def load_calibration(name_or_path: str, figures) -> dict:
-    """Read and check a calibration config; targets get their value and kind from the seeds table.
-
-    Raises:
-        ParamError: one line naming the field at fault and the allowed values.
-    """
-    import yaml
-
-    from sim.analysis.calibration import STATISTICS, FreeParameter, Target
-    from sim.core.params import MONTH_RE, describe
-
-    path = calibration_path(name_or_path)
-    if not path.is_file():
-        names = sorted(p.stem for p in (CONF_DIR / "calibration").glob("*.yaml"))
-        raise ParamError(f"calibration={name_or_path}: no such file; known: {', '.join(names)}")
-    try:
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParamError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(cfg, dict):
-        raise ParamError(f"{path}: must be a mapping with targets and free")
-    unknown = set(cfg) - CALIBRATION_KEYS
-    if unknown:
-        raise ParamError(
-            f"{path.name}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
-            f"{', '.join(sorted(CALIBRATION_KEYS))}"
-        )
-    known = set(figures["id"])
-    targets = []
-    for i, t in enumerate(cfg.get("targets") or []):
-        where = f"{path.name} targets[{i}]"
-        if not isinstance(t, dict) or "name" not in t:
-            raise ParamError(f"{where}: must be a mapping with name, statistic, start")
-        if t["name"] not in known:
-            raise ParamError(
-                f"{where}.name = {t['name']!r}: not a figure in seeds/figures.csv; known: "
-                f"{', '.join(sorted(known))}"
-            )
-        if t.get("statistic") not in STATISTICS:
-            raise ParamError(
-                f"{where}.statistic = {t.get('statistic')!r}: must be one of {', '.join(STATISTICS)}"
-            )
-        for key in ("start", "end"):
-            if key in t and not MONTH_RE.match(str(t[key])):
-                raise ParamError(f"{where}.{key} = {t[key]!r}: must be a month YYYY-MM")
-        if not 0 < float(t.get("tolerance", 0.1)) <= 10:
-            raise ParamError(f"{where}.tolerance = {t.get('tolerance')!r}: must be in (0, 10]")
-        row = figures[figures["id"] == t["name"]].iloc[0]
-        targets.append(
-            Target(
-                name=t["name"],
-                observed=float(row["value"]),
-                kind=row["kind"],
-                statistic=t["statistic"],
-                start=str(t["start"]),
-                end=str(t.get("end", "")),
-                tolerance=float(t.get("tolerance", 0.1)),
-                weight=float(t.get("weight", 1.0)),
-            )
-        )
-    if not targets:
-        raise ParamError(f"{path.name}: targets: at least one target is needed")
-    params = {r["name"]: r for r in describe()}
-    free = []
-    for i, f in enumerate(cfg.get("free") or []):
-        where = f"{path.name} free[{i}]"
-        if not isinstance(f, dict) or f.get("name") not in params:
-            raise ParamError(
-                f"{where}.name = {f.get('name') if isinstance(f, dict) else f!r}: not a model parameter"
-            )
-        try:
-            best, low, high = float(f["best"]), float(f["low"]), float(f["high"])
-        except (KeyError, TypeError, ValueError):
-            raise ParamError(f"{where}: needs numbers best, low, high") from None
-        if not low <= best <= high or low == high:
-            raise ParamError(f"{where}: needs low <= best <= high and low < high (got {low}, {best}, {high})")
-        free.append(FreeParameter(f["name"], best, low, high, bool(f.get("integer", False))))
-    if not free:
-        raise ParamError(f"{path.name}: free: at least one free parameter is needed")
-    settings = {
-        k: cfg.get(k, d)
-        for k, d in (
-            ("replicates", 16),
-            ("maxiter", 12),
-            ("popsize", 6),
-            ("abc_draws", 600),
-            ("abc_replicates", 4),
-            ("abc_accept", 0.05),
-            ("seed", 1),
-        )
-    }
-    backtest_only = list(cfg.get("backtest_only", ["population.initial_stock"]))
-    return {
-        "path": path,
-        "scenario": cfg.get("scenario", "backtest_2024"),
-        "targets": targets,
-        "free": free,
-        "backtest_only": backtest_only,
-        **settings,
-    }
-
-
-def load_calibrated(name_or_path: str) -> tuple[dict, Path | None, Path]:
-    """The parameters of a ``calibrated.yaml`` (by path, or by name in ``conf/calibration/calibrated/``)
-    and its posterior."""
-    import yaml
-
-    p = Path(name_or_path)
-    path = (
-        p
-        if p.suffix in (".yaml", ".yml") or p.is_dir()
-        else CONF_DIR / "calibration" / "calibrated" / f"{name_or_path}.yaml"
-    )
-    if path.is_dir():
-        path = path / "calibrated.yaml"
-    if not path.is_file():
-        names = sorted(q.stem for q in (CONF_DIR / "calibration" / "calibrated").glob("*.yaml"))
-        raise ParamError(
-            f"calibration={name_or_path}: no calibrated.yaml there; known names: {', '.join(names) or 'none'}"
-        )
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data.get("parameters"), dict):
-        raise ParamError(f"{path}: has no parameters mapping")
-    posterior = data.get("posterior")
-    return data["parameters"], (path.parent / posterior) if posterior else None, path
-
-
-def calibrated_params(rc: RunConfig, explicit: set[str] = frozenset()) -> tuple[list[ScenarioParams], str]:
-    """The parameters of each replicate of a run, with its calibration applied, and a sentence saying how.
-
-    Args:
-        rc: the run configuration.
-        explicit: dotted names set on the command line; a calibration never overrides them.
-
-    Returns:
-        One :class:`ScenarioParams` per replicate (all equal without parameter uncertainty), and the
-        description of the uncertainty the replicates carry.
-    """
-    import numpy as np
-    import pandas as pd
-
-    base = scenario_params(rc)
-    if not rc.calibrated:
-        return [
-            base
-        ] * rc.replicates, "stochastic variation only (parameters fixed at the configuration's values)"
-    values, posterior_path, path = load_calibrated(rc.calibrated)
-    keep = {k: v for k, v in values.items() if k not in explicit}
-    base = base.replace(**keep)
-    if not rc.parameter_uncertainty:
-        return [base] * rc.replicates, (
-            f"stochastic variation only, at the calibrated parameters of {path} "
-            f"(parameter uncertainty not included)"
-        )
-    if posterior_path is None or not posterior_path.is_file():
-        raise ParamError(f"parameter_uncertainty = true: {path} names no readable posterior")
-    post = pd.read_parquet(posterior_path)
-    cols = [c for c in post.columns if c in keep]
-    if post.empty or not cols:
-        raise ParamError(
-            f"parameter_uncertainty = true: the posterior of {path} has no draws of forward parameters"
-        )
-    rows = np.random.default_rng(rc.seed).integers(0, len(post), rc.replicates)
-    out = [
-        base.replace(
-            **{
-                c: (int(post[c].iloc[i]) if isinstance(keep[c], int) else float(post[c].iloc[i]))
-                for c in cols
-            }
-        )
-        for i in rows
-    ]
-    return out, (
-        f"stochastic variation and parameter uncertainty: each replicate draws {', '.join(cols)} from the "
-        f"posterior of {path} ({len(post)} draws)"
-    )
+    params = scenario_params(rc)
+    cal = resolve_calibration(rc)
+    if cal is not None:
+        params = params.replace(**cal.point)
+    return params, rc.description

@@ -1,8 +1,9 @@
 """Where the project's folders are, and how a path is written in a record (relative to the project).
 
 The package is installed in editable mode, so the configuration (``conf/``), the source figures (``seeds/``)
-and
-the default output folder (``results/``) sit beside it in the project's root.
+and the default output folder (``results/``) sit beside it in the project's root. Records (reports,
+``summary.json``, ``provenance.json``) never hold this machine's absolute paths: :func:`in_record` writes a
+path relative to the project, or else relative to the folder of the record that names it.
 """
 
 from __future__ import annotations
@@ -31,3 +32,17 @@ def relative(path: str | os.PathLike, start: str | os.PathLike | None = None) ->
         except ValueError:
             continue
     return p.as_posix()
+
+
+def in_record(path: str | os.PathLike, folder: str | os.PathLike) -> str:
+    """``path`` as written in a record kept in ``folder``: relative to the project's root when it lies below
+    it, else relative to ``folder`` (e.g. ``../calibration/fit``). Never an absolute path.
+    """
+    absolute = Path(os.path.normpath(Path.cwd() / Path(path)))
+    root = Path(os.path.normpath(ROOT.resolve()))
+    try:
+        return absolute.relative_to(root).as_posix() or "."
+    except ValueError:
+        pass
+    base = Path(os.path.normpath(Path.cwd() / Path(folder)))
+    return Path(os.path.relpath(absolute, base)).as_posix()

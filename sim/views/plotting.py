@@ -5,16 +5,56 @@ Every figure has a title, axis labels with units, and dated x axes.
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import re
 
-from sim.core.metrics import monthly_bands  # noqa: E402
-from sim.core.params import SECTORS  # noqa: E402
+import matplotlib.colors as mcolors
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from sim.core.metrics import monthly_bands
+from sim.core.params import describe
+
+from .numbers import fmt
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+_UNITS = {r["name"]: r["unit"] for r in describe()}
+
+
+def with_unit(label: str, unit: str) -> str:
+    """``label (unit)``, unless the label already says the unit (never "(arrests per release)
+    (arrests/release)")."""
+    words = [w for w in re.split(r"[^A-Za-z]+", unit or "") if w]
+    if not unit or all(w.lower() in label.lower() for w in words):
+        return label
+    return f"{label} ({unit})"
+
+
+def param_label(name: str) -> str:
+    """A parameter's axis label: its dotted name and its unit from the schema."""
+    unit = _UNITS.get(name, "")
+    return name if unit in ("", "choice", "bool") else f"{name} ({unit})"
+
+
+def integer_axis(axis) -> None:
+    """Ticks at whole numbers only (for counts: replicates, draws, restricted dimensions)."""
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def integer_colours(values) -> dict:
+    """``cmap`` and ``norm`` for whole-number values: one colour per integer (a colourbar then shows whole
+    numbers, not 0.5 steps; tick it with :func:`integer_axis`)."""
+    vals = np.asarray(values, float)
+    lo = int(np.floor(np.nanmin(vals))) if vals.size else 0
+    hi = int(np.ceil(np.nanmax(vals))) if vals.size else 1
+    hi = max(hi, lo + 1)
+    cmap = plt.get_cmap("viridis", hi - lo + 1)
+    norm = mcolors.BoundaryNorm(np.arange(lo - 0.5, hi + 1.5), cmap.N)
+    return {"cmap": cmap, "norm": norm}
 
 
 def _dates(months) -> pd.DatetimeIndex:
@@ -111,23 +151,26 @@ def deal_timeline(ts: pd.DataFrame, deals: pd.DataFrame, scenario: str, max_rows
     d = deals[deals["replicate"].isin(reps)] if len(deals) else deals
     if len(d):
         xs = _dates(d["month"])
+        colours = integer_colours(d["released_high_profile"])
         sc = a2.scatter(
             xs,
             d["replicate"],
             s=10 + 2.0 * d["released"].to_numpy(),
             c=d["released_high_profile"],
-            cmap="viridis",
             alpha=0.8,
             edgecolors="black",
             linewidths=0.5,
+            **colours,
         )
-        fig.colorbar(sc, ax=a2, label="high-profile prisoners in the deal")
+        cb = fig.colorbar(sc, ax=a2, label="high-profile prisoners in the deal (persons)")
+        integer_axis(cb.ax.yaxis)
         for size in (25, 100):
             a2.scatter([], [], s=10 + 2.0 * size, color="grey", label=f"{size} released")
         a2.legend(fontsize=8, loc="upper right", title="marker size")
     else:
         a2.text(0.5, 0.5, "no deals in these replicates", transform=a2.transAxes, ha="center")
     a2.set_ylabel("replicate")
+    integer_axis(a2.yaxis)
     a2.set_xlabel("month of the deal")
     a2.set_title(f"Each deal in the first {len(reps)} replicates (size = prisoners released)")
     a2.invert_yaxis()
@@ -149,13 +192,16 @@ def sanctions(ts: pd.DataFrame, scenario: str) -> Figure:
     a1.set_title(f"Sanctions in force by actor: {scenario} ({_subtitle(ts)})")
     a1.legend(fontsize=8)
     _date_axis(a1)
-    for i, s in enumerate(SECTORS):
-        b = monthly_bands(ts, f"us_{s}", qs=(50,))
-        a2.plot(_dates(b.index), b["p50"], lw=2, color=COLORS[(i + 5) % len(COLORS)], label=s)
+    levels = [c for c in ts.columns if c.startswith("level_")]
+    cmap = plt.get_cmap("tab20")
+    for i, col in enumerate(levels):
+        b = monthly_bands(ts, col, qs=(50,))
+        who, _, name = col.removeprefix("level_").partition("_")
+        a2.plot(_dates(b.index), b["p50"], lw=2, color=cmap(i % 20), label=f"{who} {name}")
     a2.set_ylim(-0.02, 1.02)
-    a2.set_ylabel("share of the sector's sanctions in force")
+    a2.set_ylabel("share of the instrument in force (1 = closed)")
     a2.set_xlabel("month")
-    a2.set_title("US sanctions by sector (median across replicates)")
+    a2.set_title("Each counterpart's instruments (median across replicates)")
     a2.legend(fontsize=8)
     _date_axis(a2)
     return fig
@@ -218,23 +264,45 @@ def outcome_vs_param(df: pd.DataFrame, param: str, outcomes, units) -> Figure:
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), constrained_layout=True)
     for ax, o in zip(axes.ravel(), outcomes):
         g = df.groupby(param)[o]
-        med, lo, hi = g.median(), g.quantile(0.05), g.quantile(0.95)
-        x = np.asarray(values, float) if numeric else np.arange(len(values))
-        ax.fill_between(
-            x, lo.reindex(values), hi.reindex(values), alpha=0.25, color=COLORS[0], lw=0, label="90 % band"
+        med, lo, hi = (
+            s.reindex(values).to_numpy(float) for s in (g.median(), g.quantile(0.05), g.quantile(0.95))
         )
-        ax.plot(x, med.reindex(values), marker="o", color=COLORS[0], lw=2, label="median")
-        if not numeric:
+        if numeric:  # a continuous parameter: a line through the values, with its band
+            x = np.asarray(values, float)
+            ax.fill_between(x, lo, hi, alpha=0.25, color=COLORS[0], lw=0, label="90 % band")
+            ax.plot(x, med, marker="o", color=COLORS[0], lw=2, label="median")
+        else:  # categories (scenarios): nothing lies between them, so no line joins them
+            x = np.arange(len(values))
+            ax.errorbar(
+                x,
+                med,
+                yerr=[med - lo, hi - med],
+                fmt="o",
+                ms=7,
+                color=COLORS[0],
+                ecolor=COLORS[0],
+                elinewidth=6,
+                alpha=0.8,
+                capsize=0,
+                label="median and 90 % band",
+            )
             ax.set_xticks(x, [str(v) for v in values], rotation=20, ha="right")
+            ax.set_xlim(-0.5, len(values) - 0.5)
         if o == "revolving_door_ratio":
             ax.axhline(1.0, color="black", lw=1, ls="--", label="1 arrest per release")
-        ax.set_xlabel(param)
-        ax.set_ylabel(f"{units[o].label} ({units[o].unit})", fontsize=8)
+        ax.set_xlabel(param_label(param))
+        ax.set_ylabel(with_unit(units[o].label, units[o].unit), fontsize=8)
         ax.set_title(units[o].label, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(f"Outcomes against {param}")
     return fig
+
+
+def _text_colour(cmap, norm, value: float) -> str:
+    """Black on light cells, white on dark ones (by the cell colour's luminance)."""
+    r, g, b, _ = cmap(norm(value))
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "white"
 
 
 def heatmaps(df: pd.DataFrame, p1: str, p2: str, outcomes, units) -> Figure:
@@ -250,11 +318,11 @@ def heatmaps(df: pd.DataFrame, p1: str, p2: str, outcomes, units) -> Figure:
                 ax.text(
                     j,
                     i,
-                    f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}",
+                    fmt(v, units[o].unit),
                     ha="center",
                     va="center",
                     fontsize=7,
-                    color="white",
+                    color=_text_colour(im.cmap, im.norm, v),
                 )
         if o == "revolving_door_ratio" and grid.shape[0] > 1 and grid.shape[1] > 1:
             z = grid.to_numpy(float)
@@ -267,9 +335,15 @@ def heatmaps(df: pd.DataFrame, p1: str, p2: str, outcomes, units) -> Figure:
                     colors="red",
                     linewidths=2,
                 )
+                ax.legend(
+                    handles=[Line2D([], [], color="red", lw=2, label="1 arrest per release")],
+                    fontsize=7,
+                    loc="upper right",
+                    framealpha=0.9,
+                )
         fig.colorbar(im, ax=ax, label=units[o].unit)
-        ax.set_xlabel(p1)
-        ax.set_ylabel(p2)
+        ax.set_xlabel(param_label(p1))
+        ax.set_ylabel(param_label(p2))
         ax.set_title(f"median {units[o].label}", fontsize=10)
     fig.suptitle(f"Median outcomes over {p1} and {p2}")
     return fig
@@ -286,14 +360,18 @@ def sensitivity_bars(idx: pd.DataFrame, method: str, label: str, top: int = 15) 
         ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], color=COLORS[1], label="first order S1")
         ax.set_xlabel("Sobol index (share of output variance), 95 % bootstrap interval")
     else:
+        # mu* is a mean of absolute values, never below 0: the interval is cut at 0
+        conf = d["mu_star_conf"].to_numpy(float)
+        mu = d["mu_star"].to_numpy(float)
         ax.barh(
             y,
-            d["mu_star"],
+            mu,
             0.6,
-            xerr=d["mu_star_conf"],
+            xerr=[np.minimum(conf, mu), conf],
             color=COLORS[0],
             label="mu* (mean |elementary effect|)",
         )
+        ax.set_xlim(left=0)
         ax.set_xlabel("Morris mu* (outcome units), 95 % bootstrap interval")
     ax.set_yticks(y, d["factor"], fontsize=8)
     ax.set_title(f"What drives: {label}")
@@ -305,8 +383,10 @@ def sensitivity_bars(idx: pd.DataFrame, method: str, label: str, top: int = 15) 
 def prim_trajectory(traj: pd.DataFrame) -> Figure:
     """PRIM's peeling trajectory: coverage against density, coloured by restricted dimensions."""
     fig, ax = plt.subplots(figsize=(7, 5), constrained_layout=True)
-    sc = ax.scatter(traj["coverage"], traj["density"], c=traj["res_dim"], cmap="viridis", s=25)
-    fig.colorbar(sc, ax=ax, label="restricted parameters")
+    colours = integer_colours(traj["res_dim"])
+    sc = ax.scatter(traj["coverage"], traj["density"], c=traj["res_dim"], s=25, **colours)
+    cb = fig.colorbar(sc, ax=ax, label="restricted parameters")
+    integer_axis(cb.ax.yaxis)
     ax.set_xlabel("coverage (share of the cases of interest inside the box)")
     ax.set_ylabel("density (share of the box's runs that are cases of interest)")
     ax.set_title("PRIM peeling trajectory")
@@ -361,6 +441,7 @@ def calibration_targets(fit: pd.DataFrame, samples: dict) -> Figure:
         ax.set_title(f"{r.target} ({'met' if r.met else 'NOT met'})", fontsize=9)
         ax.set_xlabel(f"{r.statistic}, {r.window}", fontsize=8)
         ax.set_ylabel("replicates")
+        integer_axis(ax.yaxis)
         ax.legend(fontsize=6)
     fig.suptitle("Calibration targets against the simulated distribution at the fitted parameters")
     return fig
@@ -383,6 +464,7 @@ def posterior_marginals(posterior: pd.DataFrame, free, best: dict) -> Figure:
         ax.set_title(f.name, fontsize=9)
         ax.set_xlabel("value (x axis spans the prior bounds)", fontsize=8)
         ax.set_ylabel("draws")
+        integer_axis(ax.yaxis)
         ax.legend(fontsize=7)
     fig.suptitle("Posterior marginals (ABC rejection)")
     return fig

@@ -9,18 +9,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.core.metrics import HEADLINES, outcomes, summarise
+from sim.core.metrics import HEADLINES, headlines_for, outcomes, summarise
 from sim.core.params import describe
-from sim.store.sources import SeedsError, load_figures
-from sim.store.tables import find_runs, read_config, read_run, write_text
+from sim.store.sources import DEFAULT_CASE, SeedsError, load_figures
+from sim.store.tables import (
+    find_runs,
+    read_config,
+    read_decisions,
+    read_outcomes,
+    read_run,
+    write_json,
+    write_text,
+)
 
 from . import plotting
+from .comparison_report import compare_runs, comparison_lines
+from .decisions_report import constant_note, decision_story
+from .numbers import fmt, fmt_value, num, unit_of  # noqa: F401 - re-exported for the reports
 
 FIGURES = {
     "prisoners_held.png": "Political prisoners held at the end of each month: median, 50 % and 90 % bands.",
     "revolving_door.png": "Arrests against releases each month, and cumulatively: the revolving door.",
     "deal_timeline.png": "When deals happen (share of replicates) and the size of each deal.",
-    "sanctions.png": "US and EU sanctions in force, and US sanctions by sector.",
+    "sanctions.png": "Sanctions and other relief instruments in force, by counterpart and instrument.",
     "price_and_opposition.png": "The regime's learned price per prisoner; opposition mobilisation and "
     "fragmentation.",
 }
@@ -37,29 +48,20 @@ COMPARE_COLUMNS = (
 )
 
 
-def fmt(x: float | None, unit: str = "") -> str:
-    """A number for people: integers for counts, two decimals for shares and ratios."""
-    if x is None:
-        return "n/a"
-    if unit in ("persons", "count", "months"):
-        return f"{x:,.0f}"
-    if unit == "share":
-        return f"{100 * x:.0f} %"
-    return f"{x:,.2f}"
-
-
 def band(s: dict, unit: str | None = None) -> str:
     """``median (5th-95th percentile)`` of a summary entry."""
     unit = s.get("unit", "") if unit is None else unit
     if s.get("median") is None:
         return "n/a"
-    return f"{fmt(s['median'], unit)} ({fmt(s['p5'], unit)} to {fmt(s['p95'], unit)})"
+    sizes = [abs(float(s[k])) for k in ("median", "p5", "p95") if s.get(k) is not None and s[k] == s[k]]
+    like = max(sizes) if sizes else None  # one number of decimals for the median and its band
+    return f"{fmt(s['median'], unit, like)} ({fmt(s['p5'], unit, like)} to {fmt(s['p95'], unit, like)})"
 
 
-def observed_points(ts: pd.DataFrame) -> list[dict]:
-    """Stock figures from ``seeds/`` that fall inside the run's months, for the fan chart."""
+def observed_points(ts: pd.DataFrame, case: str = DEFAULT_CASE) -> list[dict]:
+    """Stock figures from ``seeds/<case>/figures.csv`` inside the run's months, for the fan chart."""
     try:
-        figs = load_figures()
+        figs = load_figures(case)
     except SeedsError:
         return []
     first, last = str(ts["month"].min()), str(ts["month"].max())
@@ -102,6 +104,25 @@ def changed_settings(run_dir: Path) -> list[tuple[str, object, object]]:
     return out
 
 
+def settings_rows(summary: dict, run_dir: Path) -> list[tuple[str, object, object, str]]:
+    """(parameter, the case file's value, the value used, where it came from) for every parameter the run
+    changed; from the run's record of what it used (older folders: its config against the defaults)."""
+    if "settings" not in summary:
+        return [(k, fmt_value(k, d), fmt_value(k, v), "") for k, d, v in changed_settings(run_dir)]
+    out = []
+    for row in summary["settings"]:
+        sp = row.get("spread")
+        name = row["name"]
+        used = (
+            f"{fmt_value(name, sp['median'])} [{fmt_value(name, sp['p5'])}, {fmt_value(name, sp['p95'])}] "
+            "across replicates"
+            if sp
+            else fmt_value(name, row["used"])
+        )
+        out.append((name, fmt_value(name, row["case"]), used, row.get("origin", "")))
+    return out
+
+
 def build_run_report(run_dir: Path) -> Path:
     """Write ``report.md`` and ``figures/`` for a run folder from its tables; returns the report's path."""
     run_dir = Path(run_dir)
@@ -114,11 +135,16 @@ def build_run_report(run_dir: Path) -> Path:
     plotting.save(plotting.sanctions(ts, scenario), fig_dir / "sanctions.png")
     plotting.save(plotting.price_and_opposition(ts, scenario), fig_dir / "price_and_opposition.png")
     path = run_dir / "report.md"
-    write_text(path, run_report_text(summary, changed_settings(run_dir)))
+    story = decision_story(read_decisions(run_dir), deals, ts) + constant_note(
+        summary.get("constant_outcomes", [])
+    )
+    write_text(path, run_report_text(summary, settings_rows(summary, run_dir), story))
     return path
 
 
-def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) -> str:
+def run_report_text(
+    summary: dict, changed: list[tuple[str, object, object, str]], story: list[str] = ()
+) -> str:
     """The plain-language report of one run, from its summary."""
     o = summary["outcomes"]
     lines = [f"# What-if report: `{summary['scenario']}`", ""]
@@ -131,6 +157,7 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
         f"replicates; they show "
         f"{summary.get('uncertainty', 'stochastic variation only (parameters fixed)')}.",
         "",
+        *_start_lines(summary),
         "## In short",
         "",
         f"- **Prisoners held** go from {fmt(o['initial_stock']['median'], 'persons')} at the start to "
@@ -159,16 +186,19 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
         f"- **Price:** deals buy prisoners at {band(o['price_per_prisoner'])} relief units each; the "
         f"regime's "
         f"learned price ends at {band(o['learned_price_end'])} per ordinary-prisoner equivalent.",
-        f"- **Sanctions at the end:** US {band(o['us_sanctions_end'])} and EU {band(o['eu_sanctions_end'])} "
-        f"of their pressure still in force.",
+        *_sanctions_line(o, summary.get("actors")),
         f"- **Opposition:** mobilisation {band(o['mobilisation_end'])}, fragmentation "
         f"{band(o['fragmentation_end'])} at the end; {fmt(o['expelled']['median'], 'persons')} released "
         f"prisoners "
         f"expelled abroad (median).",
         "",
-        "Relief units (RU): 1 RU is the relief the regime obtained per prisoner in the December 2025 wave "
-        "(123 prisoners for US relief on Belaruskali potash while Baltic transit was closed).",
+        "Relief units (RU): 1 RU is "
+        + summary.get(
+            "relief_unit", "the relief value the regime obtained per prisoner in the reference deal"
+        )
+        + ".",
         "",
+        *story,
         "## Figures",
         "",
     ]
@@ -180,28 +210,86 @@ def run_report_text(summary: dict, changed: list[tuple[str, object, object]]) ->
         "| outcome | unit | median | 5th pct | 95th pct |",
         "|---|---|---:|---:|---:|",
     ]
-    for h in HEADLINES:
+    for h in headlines_for(summary.get("actors")):
         s = o[h.name]
         lines.append(
             f"| {h.label} | {h.unit} | {fmt(s['median'], h.unit)} | {fmt(s['p5'], h.unit)} | "
             f"{fmt(s['p95'], h.unit)} |"
         )
-    lines += ["", "## Settings that differ from the model's defaults", ""]
+    lines += ["", "## Settings that differ from the case file", ""]
     if changed:
-        lines += ["| parameter | default | this run |", "|---|---|---|"]
-        lines += [f"| `{k}` | {d} | {v} |" for k, d, v in changed]
+        lines += ["| parameter | case file | this run | set by |", "|---|---|---|---|"]
+        lines += [f"| `{k}` | {d} | {v} | {o} |" for k, d, v, o in changed]
     else:
-        lines.append("None: this run uses the model's defaults.")
+        lines.append("None: this run uses the case file's values.")
     lines += [
         "",
         "## Files",
         "",
         "`timeseries.parquet` (one row per replicate and month), `deals.parquet` (one row per deal), "
-        "`summary.json` (these numbers), `config.yaml` (the resolved configuration), `provenance.json` "
+        "`decisions.parquet` (one row per replicate, month, actor and decision, with what it compared), "
+        "`summary.json` (these numbers), `config.yaml` (the configuration used, calibration applied), "
+        "`replicates.parquet` (each replicate's seed, posterior particle and starting state), "
+        "`outcomes.parquet` (each replicate's outcomes and parameters), `provenance.json` "
         "(commit, package versions, seed, command). Rebuild this report with `sim-report <this folder>`.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _spread_sentence(summaries: dict) -> str:
+    """What the bands of several runs include (one sentence; each run's own when they differ)."""
+    said = {s.get("uncertainty", "stochastic variation only") for s in summaries.values()}
+    if len(said) == 1:
+        return f"the bands show {said.pop()}."
+    return (
+        "the bands of each run show what its own report says (they differ: " + "; ".join(sorted(said)) + ")."
+    )
+
+
+def _sanctions_line(o: dict, actors) -> list[str]:
+    """The sanctions at the end, for the sanctioning counterparts the case has (none: no line)."""
+    parts = [
+        f"{who} {band(o[key])}"
+        for who, key, name in (("US", "us_sanctions_end", "us"), ("EU", "eu_sanctions_end", "eu"))
+        if actors is None or name in actors
+    ]
+    if not parts:
+        return []
+    return [f"- **Sanctions at the end:** {' and '.join(parts)} of their pressure still in force."]
+
+
+def _start_lines(summary: dict) -> list[str]:
+    """Where the run started from: the calibration and the state, in a paragraph."""
+    if "start_state" not in summary:
+        return []
+    cal = summary.get("calibration")
+    if not cal:
+        text = (
+            f"**Start.** No calibration: the parameters are the case file's and the scenario's, and each "
+            f"replicate starts from a synthetic stock of {summary.get('case', 'the case')}'s initial size."
+        )
+    else:
+        how = summary["start_state"]
+        text = (
+            f"**Start.** Calibrated by `{cal}` (data through {summary.get('data_vintage')}); each replicate "
+            f"starts from {how}."
+        )
+        if summary.get("initial_conditions_from_scenario"):
+            text += (
+                " The scenario sets its own "
+                + ", ".join(f"`{c}`" for c in summary["initial_conditions_from_scenario"])
+                + " on that state."
+            )
+    mode = summary.get("timeline")
+    if mode == "replay" and summary.get("replay_until"):
+        text += (
+            f" The case's timeline is replayed as fact (deals, pardons, sanctions) up to "
+            f"{summary['replay_until']}."
+        )
+    elif mode == "free":
+        text += " After the start the actors decide deals, pardons and sanctions (`timeline=free`)."
+    return [text, ""]
 
 
 def build_comparison(multirun_dir: Path) -> Path:
@@ -254,7 +342,8 @@ def build_comparison(multirun_dir: Path) -> Path:
     lines = [
         "# Scenario comparison",
         "",
-        f"{len(runs)} runs below `{multirun_dir}`. Cells: median (5th to 95th percentile across replicates).",
+        f"{len(runs)} runs below this folder. Cells: median (5th to 95th percentile across replicates); "
+        + _spread_sentence(summaries),
         "",
         "| run | question | " + " | ".join(units[c].label for c in COMPARE_COLUMNS) + " |",
         "|---|---|" + "---|" * len(COMPARE_COLUMNS),
@@ -276,6 +365,9 @@ def build_comparison(multirun_dir: Path) -> Path:
     ):
         lines += [f"![{cap}](figures/{name})", "", f"*{cap}, by scenario: median and 90 % band.*", ""]
     lines += ["Each run's own report is `report.md` in its folder.", ""]
+    result = compare_runs({k: read_outcomes(multirun_dir / folders[k]) for k in folders}, tables)
+    write_json(multirun_dir / "comparison.json", result)
+    lines[4:4] = comparison_lines(result)
     path = multirun_dir / "comparison.md"
     write_text(path, "\n".join(lines))
     return path

@@ -21,12 +21,26 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import design
+from sim.analysis.conditions import ConditionError
+from sim.analysis.conditions import evaluate as evaluate_condition
+from sim.analysis.conditions import parse as parse_condition
+from sim.analysis.text import clip
 from sim.core.metrics import HEADLINES
 from sim.core.params import describe
-from sim.store.tables import RunFolderError, job_status, read_summary, read_sweep, write_table, write_text
+from sim.store.tables import (
+    RunFolderError,
+    clean_stray_tmp,
+    job_status,
+    read_summary,
+    read_sweep,
+    write_table,
+    write_text,
+)
 
 from . import plotting
-from .report import band, build_comparison, fmt
+from .numbers import fmt, fmt_value, num
+from .report import band, build_comparison
+from .screening import actor_lines
 
 KEY_OUTCOMES = ("final_stock", "total_arrests", "released_deal", "revolving_door_ratio")
 PARAM_NAMES = {r["name"] for r in describe()} | {"scenario", "start"}
@@ -45,19 +59,26 @@ def _as_dict(overrides: list[str]) -> dict[str, str]:
     return out
 
 
-def _same(a: str, b: str) -> bool:
+def _canonical(value: str) -> str:
+    """A swept value's text in one form (``2`` and ``2.0`` alike; quotes dropped)."""
     try:
-        return float(a) == float(b)
+        return repr(float(value))
     except ValueError:
-        return a.strip("'\"") == b.strip("'\"")
+        return str(value).strip("'\"")
 
 
 def missing_jobs(expected: list[dict[str, str]], started: list[list[str]]) -> list[dict[str, str]]:
-    """Expected combinations that no started job ran."""
-    seen = [_as_dict(s) for s in started]
-    return [
-        e for e in expected if not any(all(k in s and _same(s[k], v) for k, v in e.items()) for s in seen)
-    ]
+    """Expected combinations that no started job ran (a set lookup per combination, so a large sweep costs
+    little)."""
+    if not expected:
+        return []
+    keys = sorted(expected[0])
+    seen = set()
+    for s in started:
+        d = _as_dict(s)
+        if all(k in d for k in keys):
+            seen.add(tuple(_canonical(d[k]) for k in keys))
+    return [e for e in expected if tuple(_canonical(e[k]) for k in keys) not in seen]
 
 
 def swept(df: pd.DataFrame) -> list[str]:
@@ -81,26 +102,52 @@ def point_stats(df: pd.DataFrame, params: list[str], outcomes=KEY_OUTCOMES) -> p
     return out
 
 
+def point_label(params: list[str], ix) -> str:
+    """``a=1, b=0.5`` for a parameter point (values formatted by the schema's type)."""
+    return ", ".join(f"{p}={fmt_value(p, v)}" for p, v in zip(params, ix if isinstance(ix, tuple) else (ix,)))
+
+
+def _points_at(series: pd.Series, value: float, params: list[str]) -> str:
+    """The points where ``series`` equals ``value``: one named, or how many tie (never one point twice)."""
+    hits = series.index[np.isclose(series.to_numpy(float), value, rtol=1e-12, atol=1e-12)]
+    if len(hits) == 1:
+        return point_label(params, hits[0])
+    shown = "; ".join(point_label(params, ix) for ix in hits[:2])
+    return f"{len(hits)} points tie ({shown}{'; ...' if len(hits) > 2 else ''})"
+
+
 def best_and_worst(df: pd.DataFrame, params: list[str]) -> list[tuple[str, str, str, str, str]]:
-    """For each headline outcome: the parameter points with the lowest and the highest median."""
+    """For each headline outcome: the parameter points with the lowest and the highest median.
+
+    Ties are named as ties, and an outcome that is the same at every point says so instead of naming one
+    point as both the lowest and the highest.
+    """
     rows = []
     med = df.groupby(params, dropna=False)[[h.name for h in HEADLINES]].median()
     for h in HEADLINES:
-        if h.name == "initial_stock" or med[h.name].isna().all():
+        col = med[h.name].dropna()
+        if h.name == "initial_stock" or col.empty:
             continue
-        lo, hi = med[h.name].idxmin(), med[h.name].idxmax()
-
-        def label(ix):
-            return ", ".join(f"{p}={v}" for p, v in zip(params, ix if isinstance(ix, tuple) else (ix,)))
-
+        lo, hi = float(col.min()), float(col.max())
+        if np.isclose(lo, hi, rtol=1e-12, atol=1e-12):
+            rows.append(
+                (h.label, fmt(lo, h.unit), "every point (no difference)", fmt(hi, h.unit), "every point")
+            )
+            continue
         rows.append(
-            (h.label, fmt(med[h.name].min(), h.unit), label(lo), fmt(med[h.name].max(), h.unit), label(hi))
+            (
+                h.label,
+                fmt(lo, h.unit),
+                _points_at(col, lo, params),
+                fmt(hi, h.unit),
+                _points_at(col, hi, params),
+            )
         )
     return rows
 
 
 def design_indices(
-    root: Path, df: pd.DataFrame, jobs: list[str]
+    root: Path, df: pd.DataFrame, jobs: list[str], outcomes=KEY_OUTCOMES
 ) -> tuple[str, dict, dict[str, pd.DataFrame], str]:
     """Sensitivity indices of a design sweep: (method, design info, indices per outcome, note)."""
     info = read_summary(Path(root) / jobs[0])["design"]
@@ -109,7 +156,8 @@ def design_indices(
         design.Factor(n, lo, hi, integer, "")
         for n, (lo, hi), integer in zip(prob["names"], prob["bounds"], info["integer"])
     ]
-    means = df.groupby("point")[list(KEY_OUTCOMES)].mean().sort_index()
+    outcomes = [o for o in outcomes if o in df.columns]
+    means = df.groupby("point")[outcomes].mean().sort_index()
     have, need = len(means), info["n_points"]
     if have < need:
         return (
@@ -119,8 +167,10 @@ def design_indices(
             f"{need - have} of {need} design points are missing: indices need them all.",
         )
     out = {}
-    for o in KEY_OUTCOMES:
+    for o in outcomes:
         y = means[o].to_numpy(dtype=float)
+        if not np.isfinite(y).any():
+            continue
         if not np.all(np.isfinite(y)):  # e.g. a ratio with no release: fill with the mean, and say so
             y = np.where(np.isfinite(y), y, np.nanmean(y[np.isfinite(y)]))
         if info["method"] == "sobol":
@@ -129,6 +179,19 @@ def design_indices(
             x = design.sample("morris", fs, info["samples"], info["seed"], info["levels"])
             out[o] = design.morris_indices(fs, x, y, info["levels"])
     return info["method"], info, out, ""
+
+
+def prim_condition(df: pd.DataFrame, expr: str) -> pd.Series:
+    """The yes/no outcome of a ``--prim`` condition on ``sweep.parquet``'s rows, through the whitelist parser
+    of :mod:`sim.analysis.conditions` (never ``eval``: user text runs no code).
+
+    Raises:
+        SweepError: one line naming what was refused, or why the condition cannot be evaluated.
+    """
+    try:
+        return evaluate_condition(parse_condition(expr, df.columns), df)
+    except ConditionError as exc:
+        raise SweepError(f"--prim {clip(repr(expr))}: cannot evaluate: {exc}") from None
 
 
 def prim_boxes(
@@ -141,15 +204,7 @@ def prim_boxes(
     import logging
     import warnings
 
-    try:
-        y = df.eval(expr)
-    except Exception as exc:  # noqa: BLE001 - any evaluation error is the user's expression
-        raise SweepError(
-            f"--prim {expr!r}: cannot evaluate ({type(exc).__name__}); use columns of sweep.parquet, "
-            f"e.g. final_stock > initial_stock"
-        ) from None
-    if not (y.dtype == bool or set(pd.unique(y)) <= {0, 1}):
-        raise SweepError(f"--prim {expr!r}: must be a yes/no condition, e.g. final_stock > initial_stock")
+    y = prim_condition(df, expr)
     x = df[factors].apply(pd.to_numeric, errors="coerce")
     x = x.loc[:, x.notna().all()]
     if x.shape[1] == 0:
@@ -183,7 +238,9 @@ def prim_boxes(
             "parameter": restricted,
             "low": [lims[c].iloc[0] for c in restricted],
             "high": [lims[c].iloc[1] for c in restricted],
-            "range_in_sweep": [f"{init[c].iloc[0]:.4g} to {init[c].iloc[1]:.4g}" for c in restricted],
+            "range_in_sweep": [
+                f"{fmt_value(c, init[c].iloc[0])} to {fmt_value(c, init[c].iloc[1])}" for c in restricted
+            ],
         }
     )
     chosen = traj.loc[[i], ["coverage", "density", "mass", "res_dim"]]
@@ -200,47 +257,60 @@ def prim_boxes(
 
 
 def build_sweep_report(
-    root: Path, prim_expr: str | None = None, expected: list[dict[str, str]] | None = None
-) -> Path:
-    """Write ``sweep.parquet``, ``sweep.md`` and figures for a multirun folder; returns the report's path.
+    root: Path,
+    prim_expr: str | None = None,
+    expected: list[dict[str, str]] | None = None,
+    note: str = "",
+) -> list[Path]:
+    """Write ``sweep.parquet``, ``sweep.md`` and figures for a multirun folder (and ``comparison.md`` when
+    scenarios are swept); returns the paths of the reports written.
+
+    Damaged jobs (an unreadable ``outcomes.parquet``, ``overrides.yaml`` or ``error.json``) are listed as
+    ``unreadable`` or ``failed`` and the report goes on without them. A ``--prim`` condition is checked before
+    anything is written.
 
     Args:
         root: the multirun folder.
         prim_expr: a yes/no condition for PRIM, or None.
         expected: every combination of swept values the multirun was to run (key -> value text), from the
             command line's overrides (the edge expands them with Hydra's parser); None when unknown.
+        note: a sentence for the top of the report (e.g. why the jobs never started cannot be listed).
     """
     root = Path(root)
+    clean_stray_tmp(root)  # left by a report killed while writing
     status = job_status(root)
     if status.empty:
         raise RunFolderError(f"{root}: no sweep jobs (folders with .hydra/overrides.yaml) below it")
+    df, unreadable = read_sweep(root, list(status.loc[status["status"] == "complete", "job"]))
+    for job, why in unreadable.items():
+        status.loc[status["job"] == job, ["status", "error"]] = ["unreadable", why]
     complete = status[status["status"] == "complete"]
+    if prim_expr:
+        if df.empty:
+            raise SweepError(f"--prim {clip(repr(prim_expr))}: no complete job to evaluate it on")
+        prim_condition(df, prim_expr)  # refused before anything is written
     missing = missing_jobs(expected, list(status["overrides"])) if expected else []
-    df = read_sweep(root, list(complete["job"]))
     if not df.empty:
         write_table(root / "sweep.parquet", df)
     fig_dir = root / "figures"
     is_design = not df.empty and "point" in df and (df["point"] >= 0).any()
     params = [p for p in swept(df) if not is_design]
     n_expected = len(status) + len(missing)
+    counts = status["status"].value_counts()
+    written: list[Path] = []
     lines = [
         "# Sweep report",
         "",
-        f"Sweep folder `{root}`: {len(complete)} of {n_expected} jobs complete"
-        + (
-            f", {int((status['status'] == 'failed').sum())} failed"
-            if (status["status"] == "failed").any()
-            else ""
+        f"This sweep folder: {len(complete):,} of {n_expected:,} jobs complete"
+        + "".join(
+            f", {int(counts[k]):,} {k}" for k in ("failed", "unreadable", "incomplete") if counts.get(k)
         )
-        + (f", {len(missing)} not started" if missing else "")
-        + (
-            f", {int((status['status'] == 'incomplete').sum())} incomplete"
-            if (status["status"] == "incomplete").any()
-            else ""
-        )
+        + (f", {len(missing):,} not started" if missing else "")
         + f". `sweep.parquet` holds {len(df):,} rows (one per job, design point and replicate).",
         "",
     ]
+    if note:
+        lines += [f"*Note: {note}.*", ""]
     if len(complete) < n_expected:
         lines += ["**This sweep is partial**: the figures and tables below use only the complete jobs.", ""]
 
@@ -253,6 +323,7 @@ def build_sweep_report(
         ]
         if "scenario" in params:
             comp = build_comparison(root)
+            written.append(comp)
             lines += [f"Scenarios side by side: [{comp.name}]({comp.name}).", ""]
         numeric = [p for p in params if p != "scenario" and pd.api.types.is_numeric_dtype(df[p])]
         for p in params:
@@ -307,12 +378,22 @@ def build_sweep_report(
                 )
                 for o in KEY_OUTCOMES
             ]
-            lines.append("| " + " | ".join(str(v) for v in ix) + " | " + " | ".join(cells) + " |")
+            lines.append(
+                "| "
+                + " | ".join(fmt_value(p, v) for p, v in zip(params, ix))
+                + " | "
+                + " | ".join(cells)
+                + " |"
+            )
         lines += [""]
 
     factors_for_prim = params
     if is_design:
         method, info, indices, note = design_indices(root, df, list(complete["job"]))
+        if method == "morris" and not note:
+            every = [h.name for h in HEADLINES if h.name != "initial_stock"]
+            _, _, all_indices, _ = design_indices(root, df, list(complete["job"]), every)
+            lines += actor_lines(design.actor_screening(all_indices), _UNITS)
         factors_for_prim = info["problem"]["names"]
         lines += [
             f"## Sensitivity: {'Sobol indices' if method == 'sobol' else 'Morris screening'}",
@@ -357,7 +438,7 @@ def build_sweep_report(
             else:
                 lines += ["| factor | mu* | 95 % interval | sigma |", "|---|---:|---:|---:|"]
                 lines += [
-                    f"| `{r.factor}` | {r.mu_star:.3g} | ±{r.mu_star_conf:.3g} | {r.sigma:.3g} |"
+                    f"| `{r.factor}` | {num(r.mu_star)} | ±{num(r.mu_star_conf)} | {num(r.sigma)} |"
                     for r in top.itertuples()
                 ]
             lines += [""]
@@ -383,7 +464,8 @@ def build_sweep_report(
                 )
                 lines += ["", "| parameter | low | high | range in sweep |", "|---|---:|---:|---|"]
                 lines += [
-                    f"| `{x.parameter}` | {x.low:.4g} | {x.high:.4g} | {x.range_in_sweep} |"
+                    f"| `{x.parameter}` | {fmt_value(x.parameter, x.low)} | "
+                    f"{fmt_value(x.parameter, x.high)} | {x.range_in_sweep} |"
                     for x in limits.itertuples()
                 ]
             lines += [
@@ -401,7 +483,7 @@ def build_sweep_report(
     else:
         lines += ["| job | status | error |", "|---|---|---|"]
         lines += [
-            f"| `{r.job}` | {r.status} | {str(r.error).splitlines()[0] if r.error else ''} |"
+            f"| `{r.job}` | {r.status} | {clip(str(r.error).splitlines()[0], 200) if r.error else ''} |"
             for r in bad.itertuples()
         ]
         lines += [f"| `{', '.join(f'{k}={v}' for k, v in m.items())}` | not started | |" for m in missing]
@@ -414,4 +496,4 @@ def build_sweep_report(
         ]
     path = root / "sweep.md"
     write_text(path, "\n".join(lines))
-    return path
+    return [path, *written]
