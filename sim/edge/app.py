@@ -1,13 +1,15 @@
 """The teaching page: the revolving door in a classroom, one model per browser session.
 
 Start it with ``sim-app`` (``sim-app --port 8765``). Laid out like a NetLogo model: a **Model** tab with the
-controls (Reset, Play, Step; scenario; levers with their values and units; seed; months), monitors, four
-live charts, a deal log and the download of the run; an **Info** tab (What is it? ... Sources:
-:mod:`sim.edge.page_text`); and the model description (``docs/ODD.md``).
+controls (Reset, Play, Step; scenario; levers with their values and units; seed; months), monitors, each
+actor's decisions of the month in sentences (:mod:`sim.edge.page_decisions`), six live charts, a deal log
+and the download of the run; an **Info** tab (What is it? ... Sources: :mod:`sim.edge.page_text`); and the
+model description (``docs/ODD.md``).
 
 Each browser session builds its own run (:class:`sim.edge.page_run.PageRun`) in Solara's per-session state,
-so one student's steps never move another's. Defaults, ranges and units come from the schema and from the
-scenarios as ``sim-run`` composes them (:mod:`sim.edge.page_run`). Charts are ECharts options drawn in the
+so one student's steps never move another's. A run is replicate 0 of ``sim-run`` with the page's settings,
+built by the same code (the calibration, the start state); ranges and units come from the schema
+(:mod:`sim.edge.page_run`). Charts are ECharts options drawn in the
 browser (a step costs the server about a millisecond); their legends are HTML beside the canvas, so they wrap
 instead of paging, and colours and text follow the light or dark theme. Everything is served locally
 (``solara-assets``): nothing leaves 127.0.0.1.
@@ -34,10 +36,11 @@ from solara.components.echarts import EchartsWidget
 from solara.components.title import TitleWidget
 from solara.server import settings as solara_settings
 
-from sim.core.params import SECTORS, ParamError
+from sim.core.params import ParamError
 from sim.store.paths import ROOT
 
 from . import data_dictionary
+from .page_decisions import sentence
 from .page_run import (
     LEVERS,
     MONTHS_MAX,
@@ -47,10 +50,11 @@ from .page_run import (
     Settings,
     change_text,
     control,
-    get,
+    is_initial_condition,
     parse_seed,
     scenario,
     scenario_names,
+    start_values,
 )
 from .page_text import info_markdown, to_html
 
@@ -62,38 +66,13 @@ DEAL_LOG_ROWS = 40
 solara_settings.theme.show_banner = False
 solara_settings.theme.title = PROJECT
 
-# Colours by role, one set per theme: each has at least 3:1 contrast with its theme's background and the
-# colours within a chart are far apart (tests/test_app.py checks both). Okabe & Ito's colour-blind-safe
-# palette, darkened for a white background where it is too light.
+# Colours in the order of a chart's series, one set per theme: each has at least 3:1 contrast with its theme's
+# background and any two are far apart (tests/test_page_run.py checks both), so a chart of up to six series
+# has distinct colours. Okabe & Ito's colour-blind-safe palette, darkened for a white background where it is
+# too light.
 PALETTES = {
-    "light": {
-        "held": "#0072B2",
-        "arrests": "#D55E00",
-        "releases": "#009E73",
-        "deal": "#0072B2",
-        "us": "#D55E00",
-        "eu": "#0072B2",
-        "us_aviation": "#A6761D",
-        "us_potash": "#009E73",
-        "us_banking": "#AA3377",
-        "us_other": "#666666",
-        "price": "#AA3377",
-        "rate": "#D55E00",
-    },
-    "dark": {
-        "held": "#56B4E9",
-        "arrests": "#FF8A4C",
-        "releases": "#2ED3A0",
-        "deal": "#4A90C8",
-        "us": "#FF8A4C",
-        "eu": "#6CB4F0",
-        "us_aviation": "#F0C04A",
-        "us_potash": "#2ED3A0",
-        "us_banking": "#E58FC4",
-        "us_other": "#B0B0B0",
-        "price": "#E58FC4",
-        "rate": "#FF8A4C",
-    },
+    "light": ("#0072B2", "#D55E00", "#009E73", "#AA3377", "#A6761D", "#666666"),
+    "dark": ("#56B4E9", "#FF8A4C", "#2ED3A0", "#E58FC4", "#F0C04A", "#B0B0B0"),
 }
 THEME_TEXT = {"light": ("#1f1f1f", "#9e9e9e", "#e4e4e4"), "dark": ("#e8e8e8", "#8a8a8a", "#3a3a3a")}
 
@@ -129,17 +108,19 @@ CSS = """
   padding-bottom: 16px; }
 .bc-buttons .v-btn { min-width: 0 !important; padding: 0 8px !important; }
 .deal-log { font-size: 0.88rem; overflow-wrap: anywhere; }
+.bc-decisions { font-size: 0.88rem; overflow-wrap: anywhere; }
+.bc-decisions ul { padding-left: 1.1em; margin-bottom: 0; }
+.bc-decisions p { margin-bottom: 4px; }
 """
 
 
 # ------------------------------------------------------------------------------------------------ charts
 @dataclass(frozen=True)
 class Series:
-    """One series of a chart: its legend name, values, colour role and style."""
+    """One series of a chart: its legend name, values and style (its colour is its place in the chart)."""
 
     name: str
     data: np.ndarray
-    role: str
     dash: str = "solid"
     kind: str = "line"
     width: int = 2
@@ -156,50 +137,73 @@ class Chart:
     series: list[Series]
 
 
+NEIGHBOURS = {"lithuania": "Lithuania", "poland": "Poland"}
+
+
 def charts(run: PageRun) -> list[Chart]:
-    """The page's four charts for the run so far."""
+    """The page's charts for the run so far. Instruments are the case's (its counterparts' own)."""
     unit = data_dictionary.unit
     released = sum(run.series(c) for c in ("released_deal", "released_pardon", "released_served"))
+    us = run.counterpart_outputs("us")
+    near = [
+        (col, f"{NEIGHBOURS[n]}: {inst} closed")
+        for n in NEIGHBOURS
+        for col, inst in run.counterpart_outputs(n)
+    ]
     return [
         Chart(
             "prisoners",
             "Political prisoners held",
             (unit("prisoners_held"),),
-            [Series("held at the end of the month", run.series("prisoners_held"), "held", width=3)],
+            [Series("held at the end of the month", run.series("prisoners_held"), width=3)],
         ),
         Chart(
             "door",
             "The revolving door: arrests and releases, added up",
             (unit("arrests"),),
             [
-                Series("arrests since the start", np.cumsum(run.series("arrests")), "arrests", width=3),
-                Series("releases since the start (all channels)", np.cumsum(released), "releases", width=3),
-                Series("released in a deal that month", run.series("released_deal"), "deal", kind="bar"),
+                Series("arrests since the start", np.cumsum(run.series("arrests")), width=3),
+                Series("releases since the start (all channels)", np.cumsum(released), width=3),
+                Series("released in deals that month", run.series("released_deal"), kind="bar"),
             ],
         ),
         Chart(
             "sanctions",
-            "Sanctions in force",
+            "US sanctions in force",
             (unit("us_sanctions"),),
             [
-                Series("US, all sectors", run.series("us_sanctions"), "us", width=3),
-                Series("EU", run.series("eu_sanctions"), "eu", width=3),
-                *(Series(f"US {s}", run.series(f"us_{s}"), f"us_{s}", dash="dashed") for s in SECTORS),
+                Series("US, all instruments (weighted by value)", run.series("us_sanctions"), width=3),
+                *(Series(f"US {inst}", run.series(col), dash="dashed") for col, inst in us),
             ],
         ),
         Chart(
-            "price",
-            "What the regime learned: price and arrests",
-            (unit("learned_price"), unit("arrest_rate")),
+            "decision",
+            "The regime's arrest decision: what an arrest is worth",
+            (unit("control_value"), unit("arrest_rate")),
             [
-                Series("learned price (left)", run.series("learned_price"), "price", width=3),
-                Series(
-                    "expected arrests a month (right)",
-                    run.series("arrest_rate"),
-                    "rate",
-                    dash="dashed",
-                    axis=1,
-                ),
+                Series("control at home (left)", run.series("control_value"), width=3),
+                Series("bargaining chip (left)", run.series("chip_value"), width=3),
+                Series("sanctions it expects (left)", run.series("external_cost")),
+                Series("arrest rate chosen (right)", run.series("arrest_rate"), dash="dashed", axis=1),
+            ],
+        ),
+        Chart(
+            "europe",
+            "Europe and the neighbours: sanctions, transit, borders",
+            (unit("eu_sanctions"),),
+            [
+                Series("EU sanctions in force", run.series("eu_sanctions"), width=3),
+                *(Series(label, run.series(col), dash="dashed") for col, label in near),
+            ],
+        ),
+        Chart(
+            "opposition",
+            "The opposition",
+            (unit("mobilisation"),),
+            [
+                Series("mobilisation at home", run.series("mobilisation"), width=3),
+                Series("exiles' lobbying of the EU", run.series("lobbying")),
+                Series("fragmentation", run.series("fragmentation"), dash="dashed"),
             ],
         ),
     ]
@@ -211,8 +215,8 @@ def echarts_option(chart: Chart, months: list[str], theme: str) -> dict:
     text, axis, grid = THEME_TEXT[theme]
     one = len(months) == 1
     series = []
-    for s in chart.series:
-        colour = colours[s.role]
+    for i, s in enumerate(chart.series):
+        colour = colours[i]
         item: dict[str, Any] = {
             "name": s.name,
             "type": s.kind,
@@ -233,7 +237,7 @@ def echarts_option(chart: Chart, months: list[str], theme: str) -> dict:
             "axisLabel": {"color": text},
             "axisLine": {"show": True, "lineStyle": {"color": axis}},
             "splitLine": {"show": i == 0, "lineStyle": {"color": grid}},
-            **({"min": 0, "max": 1} if u.startswith("share") else {}),
+            **({"min": 0, "max": 1} if u.startswith("share") or u == "0-1" else {}),
         }
         for i, u in enumerate(chart.units)
     ]
@@ -258,8 +262,8 @@ def legend_html(chart: Chart, theme: str) -> str:
     """The chart's legend: every series, wrapping over as many lines as the width needs."""
     colours = PALETTES[theme]
     items = []
-    for s in chart.series:
-        c = colours[s.role]
+    for i, s in enumerate(chart.series):
+        c = colours[i]
         if s.kind == "bar":
             sw = f"<span class='bc-swatch bc-swatch-bar' style='background:{c}'></span>"
         else:
@@ -374,6 +378,16 @@ def _months_text(n: int) -> str:
     return f"{n} month" if n == 1 else f"{n} months"
 
 
+def shown_values(state: State) -> dict[str, Any]:
+    """The value each lever shows when it is not moved: where the run of the chosen scenario starts, with the
+    running seed (a calibrated value is that seed's posterior draw; an initial condition, the start state's).
+    """
+    run = state.run.value
+    if state.name.value == run.settings.scenario:
+        return run.start_values_without_changes()
+    return start_values(state.name.value, run.settings.seed)
+
+
 def waiting(state: State) -> list[str]:
     """What the controls would change on Reset, in words."""
     now = state.run.value.settings
@@ -381,12 +395,13 @@ def waiting(state: State) -> list[str]:
     if state.name.value != now.scenario:
         out.append(f"scenario {state.name.value} (running: {now.scenario})")
     pend = state.pending()
-    sc = scenario(state.name.value)
-    if dict(state.changes.value) != dict(now.changes):
-        text = change_text(sc, dict(state.changes.value))
+    if dict(state.changes.value) != dict(now.changes) and pend is not None:
+        text = change_text(shown_values(state), pend)
         out.append(f"levers: {text}" if text else "levers back to the scenario's values")
     if pend is not None and pend.seed != now.seed:
-        out.append(f"seed {pend.seed} (running: {now.seed})")
+        out.append(
+            f"seed {pend.seed} (running: {now.seed}; calibrated levers you have not moved are drawn again)"
+        )
     if int(state.months.value) != now.months:
         out.append(f"{_months_text(int(state.months.value))} (running: {now.months})")
     return out
@@ -422,21 +437,21 @@ def Buttons(state: State):
 
 
 @solara.component
-def LeverControl(state: State, lever, sc_value: Any, calibrated: bool):
+def LeverControl(state: State, lever, shown: Any, note: str):
     """One lever: a choice, or a slider whose label shows the value and its unit."""
-    c = control(lever, sc_value)
-    value = state.changes.value.get(lever.name, sc_value)
+    c = control(lever, shown)
+    value = state.changes.value.get(lever.name, shown)
     changed = lever.name in state.changes.value
 
     def set_value(v: Any) -> None:
         v = v if c.choices is not None else c.snap(v)
-        same = v == sc_value if c.choices is not None else abs(float(v) - float(sc_value)) <= c.step / 2
+        same = v == shown if c.choices is not None else abs(float(v) - float(shown)) <= c.step / 2
         new = {k: x for k, x in state.changes.value.items() if k != lever.name}
         if not same:
             new[lever.name] = v
         state.changes.set(new)
 
-    note = f"changed; scenario: {c.text(sc_value)}" if changed else ("calibrated" if calibrated else "")
+    note = f"changed; otherwise {c.text(shown)}" if changed else note
     with solara.Div(classes=["bc-lever", f"lever-{lever.key}"]):
         if c.choices is not None:
             solara.Select(
@@ -465,11 +480,23 @@ def LeverControl(state: State, lever, sc_value: Any, calibrated: bool):
             )
 
 
+def lever_note(run: PageRun, name: str) -> str:
+    """Where an unmoved lever's value comes from, when not from the scenario: the calibration, or the state
+    the run starts from."""
+    cal = run.forward.calibration
+    if cal is not None and name in cal.free:
+        return f"calibrated: drawn for seed {run.settings.seed}"
+    if is_initial_condition(name, run.model.counterparts) and run.forward.replicates[0].state is not None:
+        return "from the start state"
+    return ""
+
+
 @solara.component
 def SettingsPanel(state: State):
     """Scenario, the notice about Reset, the levers, seed and months."""
-    names = solara.use_memo(scenario_names, [])
+    names = solara.use_memo(lambda: list(scenario_names()), [])
     sc = scenario(state.name.value)
+    run = state.run.value
     solara.Select(
         label="Scenario", values=names, value=state.name.value, on_value=state.choose_scenario, dense=True
     )
@@ -477,8 +504,9 @@ def SettingsPanel(state: State):
     solara.Info("Changes apply when you press Reset.", dense=True, classes=["reset-notice"])
     if wait:
         solara.Warning("Waiting for Reset: " + "; ".join(wait) + ".", dense=True, classes=["reset-waiting"])
+    shown = shown_values(state)
     for lever in LEVERS:
-        LeverControl(state, lever, get(sc.params, lever.name), lever.name in sc.calibrated)
+        LeverControl(state, lever, shown[lever.name], lever_note(run, lever.name))
     try:
         parse_seed(state.seed_text.value)
         seed_error: str | bool = False
@@ -498,7 +526,7 @@ def SettingsPanel(state: State):
             tag="div",
             unsafe_innerHTML=(
                 f"Months to run: <span class='bc-lever-value'>{_months_text(int(state.months.value))}</span>"
-                f" <span class='bc-lever-note'>(from {escape(sc.params.start)}; scenario: {sc.months})</span>"
+                f" <span class='bc-lever-note'>(from {escape(sc.start)}; scenario: {sc.months})</span>"
             ),
             classes=["bc-lever-label"],
         )
@@ -640,27 +668,42 @@ def ChartCard(state: State, index: int, theme: str):
         ChartPlot(state, index, theme)
 
 
+def _lifted(text: str) -> str:
+    """``potash:0.50,aviation:0.25`` as ``potash 50 %, aviation 25 %``."""
+    parts = []
+    for item in filter(None, text.split(",")):
+        name, _, share = item.partition(":")
+        parts.append(f"{name} {100 * float(share):.0f} %" if share else name)
+    return ", ".join(parts) or "nothing"
+
+
+def deal_html(d: dict) -> str:
+    """One deal of the log, in words (names from the deals table; destinations are the case's)."""
+    who = d["counterpart"]
+    who = {"us": "US", "eu": "EU"}.get(who, who.replace("_", " ").capitalize())
+    where = ", ".join(
+        f"{n} to {k[3:].upper()}" for k, n in d.items() if k.startswith("to_") and k != "to_stayed" and n
+    )
+    notable = f" ({d['released_high_profile']} high-profile)" if d["released_high_profile"] else ""
+    terms = "; with an arrest-restraint clause" if d["restraint_clause"] else ""
+    return (
+        f"<li class='deal'><b>{escape(d['month'])}</b>, {escape(who)}: {d['released']} released{notable}; "
+        f"{d['expelled']} expelled{' (' + escape(where) + ')' if where else ''}; relief worth "
+        f"{d['relief']:.0f} RU to the regime ({escape(_lifted(d['instruments_lifted']))}){terms}"
+        f"{'; <b>taken back</b>' if d['snapped_back'] else ''}</li>"
+    )
+
+
 @solara.component
 def DealLog(state: State):
-    """Deals and notable releases, newest first, and the download of the run (re-rendered after a deal)."""
+    """Deals, newest first, and the download of the run (re-rendered after a deal)."""
     state.deals.value  # noqa: B018 - re-render when a deal is made
     run = state.run.value
     m = run.model
     parts = ["<h3>Deal log</h3>"]
     if not m.deals:
         parts.append("<p class='deal-log-empty'>No deal yet.</p>")
-    items = []
-    for d in list(reversed(m.deals))[:DEAL_LOG_ROWS]:
-        where = ", ".join(f"{d[k]} to {k[3:].upper()}" for k in ("to_ua", "to_lt", "to_pl") if d[k])
-        notable = (
-            f" - notable: {d['released_high_profile']} high-profile" if d["released_high_profile"] else ""
-        )
-        items.append(
-            f"<li class='deal'><b>{d['month']}</b>: {d['released']} released{notable}; {d['expelled']} "
-            f"expelled{' (' + where + ')' if where else ''}; relief {d['relief']:.0f} RU for "
-            f"{escape(d['sectors_lifted'].replace(',', ', ') or 'nothing')}"
-            f"{'; <b>snapped back</b>' if d['snapped_back'] else ''}</li>"
-        )
+    items = [deal_html(d) for d in list(reversed(m.deals))[:DEAL_LOG_ROWS]]
     if items:
         parts.append("<ul>" + "".join(items) + "</ul>")
     if len(m.deals) > DEAL_LOG_ROWS:
@@ -675,12 +718,37 @@ def DealLog(state: State):
     solara.HTML(
         tag="p",
         unsafe_innerHTML=(
-            "A zip of CSV files: the months and deals so far, the headline outcomes, every setting with the "
-            "seed, and a data dictionary with units. Its README gives the sim-run command that repeats "
-            "the run."
+            "A zip of CSV files: the months, deals and decisions so far, the headline outcomes, every "
+            "setting with the seed, the calibration and the state the run started from, and a data "
+            "dictionary with units. Its README gives the sim-run command that repeats the run."
         ),
         classes=["bc-caption", "export-note"],
     )
+
+
+def decisions_html(run: PageRun) -> str:
+    """Each actor's decisions of the last month, a sentence each."""
+    rows = run.decisions_now()
+    if not rows:
+        return "<p class='decisions-empty'>No month simulated yet: press Step or Play.</p>"
+    items = "".join(f"<li>{escape(sentence(r))}</li>" for r in rows)
+    return f"<p><b>Decisions in {escape(run.month())}</b></p><ul>{items}</ul>"
+
+
+@solara.component
+def Decisions(state: State):
+    """The decisions of the month, updated in place each month (from the run's decisions table)."""
+    run = state.run.value
+    html = use_month_widget(
+        state,
+        "decisions",
+        lambda: solara.widgets.HTML(
+            tag="div", unsafe_innerHTML=decisions_html(run), attributes={"class": "bc-decisions"}
+        ),
+        lambda w, r: setattr(w, "unsafe_innerHTML", decisions_html(r)),
+        [run],
+    )
+    solara.Div(children=[html])
 
 
 @solara.component
@@ -689,7 +757,7 @@ def Charts(state: State):
     theme, watcher = use_theme()
     solara.Div(children=[watcher])
     with solara.ColumnsResponsive(default=12, large=6, classes=["bc-charts"]):
-        for i in range(4):
+        for i in range(len(charts(state.run.value))):
             ChartCard(state, i, theme)
 
 
@@ -705,6 +773,8 @@ def ModelTab(state: State):
                 Question(state)
                 EndOfRun(state)
                 Monitors(state)
+            with solara.Card(classes=["bc-panel", "decisions"], margin=0):
+                Decisions(state)
             Charts(state)
             with solara.Card(classes=["bc-panel", "log"], margin=0):
                 DealLog(state)
