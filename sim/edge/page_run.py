@@ -88,9 +88,9 @@ LEVERS: tuple[Lever, ...] = (
         "us.value_per_prisoner",
         "US value of a release",
         "What freeing one ordinary prisoner is worth to the United States, in relief units. In a round the "
-        "US weighs the releases it can buy at this value against what lifting sanctions costs it: the "
-        "higher the value, the more relief it puts on the table for more prisoners. Fitted by the "
-        "calibration: unless you move it, each seed draws its own value.",
+        "US weighs the releases it can buy at this value against what lifting sanctions costs it: the higher "
+        "the value, the more relief it puts on the table for more prisoners. Calibrated: unless you move it, "
+        "each seed draws its value from the fit (Belarus's record leaves it uncertain).",
     ),
     Lever(
         "restraint",
@@ -131,8 +131,9 @@ LEVERS: tuple[Lever, ...] = (
         "Arrest elasticity",
         "How strongly the regime's arrests follow what an arrest is worth to it (its control at home plus "
         "its value as a bargaining chip, less the sanctions it expects): at 1, an arrest worth twice as much "
-        "means twice the arrests; at 0, arrests stay at the same level whatever happens. Fitted by the "
-        "calibration.",
+        "means twice the arrests; at 0, the regime arrests at one rate whatever an arrest is worth. "
+        "Calibrated: unless you move it, each seed draws its value from the fit (Belarus's record leaves it "
+        "uncertain).",
     ),
     Lever(
         "arrests",
@@ -140,7 +141,8 @@ LEVERS: tuple[Lever, ...] = (
         "Reference arrests a month",
         "The scale of repression: the monthly arrests at which the last arrest costs the regime, at home, "
         "what an arrest is worth in the reference state (33 new political prisoners were counted in November "
-        "2025). Fitted by the calibration.",
+        "2025). Calibrated: unless you move it, each seed draws its value from the fit (Belarus's record "
+        "leaves it uncertain).",
     ),
 )
 LEVER_BY_KEY = {lv.key: lv for lv in LEVERS}
