@@ -5,8 +5,10 @@ sentences, the export and its data dictionary, the Info panel, the colours."""
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
+import subprocess
 import zipfile
 from html import escape
 from pathlib import Path
@@ -18,10 +20,8 @@ import pytest
 from sim.core.handoff import INITIAL_CONDITIONS
 from sim.core.model import BASE_OUTPUTS, COUNT_OUTPUTS
 from sim.core.params import ParamError, describe, flatten
-from sim.core.run import DEAL_COLUMNS, DECISION_COLUMNS, run_replicates, spawn_seeds
+from sim.core.run import DEAL_COLUMNS, DECISION_COLUMNS, spawn_seeds
 from sim.edge import app, data_dictionary, page_decisions, page_run, page_text
-from sim.edge.cli import explicit_keys
-from sim.edge.config import forward_setup
 from sim.edge.page_run import (
     LEVER_BY_KEY,
     LEVERS,
@@ -44,14 +44,7 @@ EDGE = ROOT / "sim" / "edge"
 
 def sim_run(command: str):
     """What ``sim-run`` computes for a command line (its composition, forward set-up and replicates)."""
-    overrides = command.split()[1:]
-    rc = run_config(tuple(overrides))
-    fw = forward_setup(rc, explicit_keys(overrides))
-    res = run_replicates(
-        fw.params, rc.months, rc.replicates, rc.seed, events=fw.events, replay_until=fw.replay_until,
-        starts=fw.starts,
-    )  # fmt: skip
-    return res, fw
+    return page_run.sim_run(*command.split()[1:])
 
 
 def stepped_run(settings: Settings, months: int) -> PageRun:
@@ -476,3 +469,38 @@ def test_the_charts_show_the_cases_instruments(stepped):
     for s in by_key["sanctions"].series[1:]:
         col = f"level_us_{s.name.split()[-1]}"
         assert np.array_equal(s.data, stepped.model.out[col][: stepped.recorded])
+
+
+@pytest.mark.slow
+def test_the_exports_command_repeats_the_run_with_sim_run(tmp_path):
+    """End to end: the export's README command, run by the real ``sim-run``, writes the page's months, deals
+    and decisions, and records the same particle and start state."""
+    settings = Settings(
+        "baseline", (("us.policy", "conditional"), ("lithuania.instruments.transit.level", 0.0)), 9, 12
+    )
+    run = stepped_run(settings, 10)
+    with zipfile.ZipFile(io.BytesIO(run.export_zip())) as z:
+        readme = z.read(next(n for n in z.namelist() if n.endswith("README.txt"))).decode()
+    command = next(line.strip() for line in readme.splitlines() if "sim-run scenario=" in line)
+    out = tmp_path / "again"
+    r = subprocess.run(
+        [str(ROOT / command.split()[0]), *command.split()[1:], f"hydra.run.dir={out}", "report=false"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    ts, deals, decisions = run.tables()
+    for mine, theirs in ((ts, "timeseries"), (deals, "deals"), (decisions, "decisions")):
+        again = pd.read_parquet(out / f"{theirs}.parquet")
+        pd.testing.assert_frame_equal(mine, again, check_dtype=False, check_categorical=False)
+    reps = pd.read_parquet(out / "replicates.parquet")
+    assert reps["particle"].tolist() == [run.record()["particle"]]
+    assert reps["start_state"].tolist() == [run.record()["replicate_start"]]
+    summary = json.loads((out / "summary.json").read_text())
+    for key in (
+        "start_state",
+        "data_vintage",
+        "free_parameters",
+        "initial_conditions_from_scenario",
+        "timeline",
+    ):
+        assert summary[key] == run.record()[key], key

@@ -20,10 +20,7 @@ import pandas as pd
 import pytest
 
 from sim.core.metrics import outcomes
-from sim.core.run import run_replicates
-from sim.edge.cli import explicit_keys
-from sim.edge.config import forward_setup
-from sim.edge.page_run import LEVER_BY_KEY, PageRun, Settings, control, run_config, start_values
+from sim.edge.page_run import LEVER_BY_KEY, PageRun, Settings, control, sim_run, start_values
 from sim.edge.page_text import EXPERIMENTS
 
 TEACHING = Path(__file__).resolve().parents[1] / "docs" / "teaching"
@@ -58,13 +55,7 @@ def run(*changes: str, scenario: str = BASE.scenario) -> tuple[pd.DataFrame, pd.
         f"replicates={REPLICATES}",
         f"months={BASE.months}",
     ]
-    overrides += list(changes)
-    rc = run_config(tuple(overrides))
-    fw = forward_setup(rc, explicit_keys(overrides))
-    res = run_replicates(
-        fw.params, rc.months, rc.replicates, rc.seed, events=fw.events, replay_until=fw.replay_until,
-        starts=fw.starts,
-    )  # fmt: skip
+    res, _ = sim_run(*overrides, *changes)
     out = outcomes(res.timeseries, res.deals).set_index("replicate")
     deals = res.deals.groupby(["replicate", "counterpart"])["released"].sum().unstack(fill_value=0)
     out = out.join(deals.add_prefix("released_by_"), how="left").fillna(

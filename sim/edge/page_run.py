@@ -39,7 +39,7 @@ from sim.core.handoff import INITIAL_CONDITIONS
 from sim.core.metrics import RELEASE_CHANNELS, case_actors, headlines_for, outcomes
 from sim.core.model import COUNT_OUTPUTS, RepressionBargaining
 from sim.core.params import ParamError, ScenarioParams, describe, flatten
-from sim.core.run import DEAL_COLUMNS, DECISION_COLUMNS, monthly_decisions, spawn_seeds
+from sim.core.run import DEAL_COLUMNS, DECISION_COLUMNS, monthly_decisions, run_replicates, spawn_seeds
 from sim.store.cases import case_params, scenario_mapping, scenarios_for
 from sim.store.paths import CONF_DIR
 from sim.store.tables import provenance
@@ -433,8 +433,7 @@ class PageRun:
     """
 
     def __init__(self, settings: Settings) -> None:
-        from .cli import explicit_keys
-        from .config import forward_setup
+        from .config import explicit_keys, forward_setup
 
         settings.check()
         self.settings = settings
@@ -759,6 +758,33 @@ class PageRun:
                 "",
             ]
         )
+
+
+def sim_run(*overrides: str):
+    """What ``sim-run <overrides>`` computes, without writing a run folder: the tables of its replicates and
+    its forward set-up (calibration, each replicate's particle and start state), composed and run by the same
+    functions ``sim-run`` uses (for the teacher pack's checks and the notebooks).
+
+    Returns:
+        ``(RunResult, Forward)``.
+
+    Raises:
+        ParamError: a value the schema, the case or the calibration refuses (one line).
+    """
+    from .config import explicit_keys, forward_setup
+
+    rc = run_config(tuple(overrides))
+    fw = forward_setup(rc, explicit_keys(list(overrides)))
+    res = run_replicates(
+        fw.params,
+        rc.months,
+        rc.replicates,
+        rc.seed,
+        events=fw.events,
+        replay_until=fw.replay_until,
+        starts=fw.starts,
+    )
+    return res, fw
 
 
 @functools.lru_cache(maxsize=128)
