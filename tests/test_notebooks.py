@@ -48,7 +48,8 @@ def test_outputs_are_stripped_and_the_model_is_imported_not_redefined():
 
 def test_notebook_texts_match_the_code():
     one = "\n".join(c.source for c in nbformat.read(NOTEBOOKS[0], as_version=4).cells)
-    assert "separate step" not in one and "load_scenario" in one  # the calibration is applied, say so
+    assert "separate step" not in one and "sim_run(" in one  # runs as sim-run does, calibration included
+    assert "calibrated/belarus" in one and "saved state" in one  # and says so
     three = "\n".join(c.source for c in nbformat.read(NOTEBOOKS[2], as_version=4).cells)
     assert "<GRID>" not in three and "sim-report results/teaching/levers_grid --prim" in three
     assert 'GRID = ROOT / "results" / "teaching" / "levers_grid"' in three
@@ -72,7 +73,10 @@ def _backend(code: str, backend: str | None) -> str:
 def test_plotting_leaves_the_backend_to_its_caller_and_the_command_line_draws_to_files():
     inline = "module://matplotlib_inline.backend_inline"
     assert _backend("import sim.views.plotting", inline) == inline  # a notebook keeps its inline backend
-    assert _backend("import sim.edge.cli", inline) == "agg"  # sim-run, sim-report, sim-calibrate
+    run = "from sim.edge.page_run import sim_run; sim_run('seed=1', 'replicates=1', 'months=1')"
+    assert _backend(run, inline) == inline  # what the notebooks run the model with
+    for tool in ("sim.edge.cli", "sim.edge.calibrate", "sim.edge.forecast", "sim.edge.cases"):
+        assert _backend(f"import {tool}", inline) == "agg", tool  # sim-run, sim-report, sim-calibrate, ...
 
 
 @pytest.mark.slow
