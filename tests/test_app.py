@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sim.edge.page_run import LEVERS, SEED_MAX, control, get, scenario, scenario_names
+from sim.edge.page_run import LEVERS, SEED_MAX, PageRun, Settings, control, scenario, scenario_names
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -123,7 +123,7 @@ class Tab:
         local = ("http://127.0.0.1", "blob:", "data:", "ws://127.0.0.1")
         self.page.on("request", lambda r: None if r.url.startswith(local) else self.outside.append(r.url))
         self.page.goto(url, wait_until="networkidle")
-        for chart in ("prisoners", "door", "sanctions", "price"):
+        for chart in ("prisoners", "door", "sanctions", "decision", "europe", "opposition"):
             self.page.wait_for_selector(f".chart-{chart} canvas", timeout=30000)
 
     def monitor(self, key: str) -> str:
@@ -168,13 +168,15 @@ class Tab:
 def test_page_offline_with_sim_runs_defaults_and_the_info_panel(browser, app_url):
     t = Tab(browser, app_url)
     page, sc = t.page, scenario("baseline")
-    assert page.title() == f"Bargaining chips · {sc.params.start}"
+    first = PageRun(Settings.default())  # sim-run's default scenario and seed, replicate 0
+    assert page.title() == f"Bargaining chips · {sc.start}"
     assert "This website runs on Solara" not in page.inner_text("body")
     controls = page.inner_text(".controls")
-    for lv in LEVERS:  # every lever shows the value sim-run uses, with its unit
-        value = get(sc.params, lv.name)
+    for lv in LEVERS:  # every lever shows the value sim-run's replicate 0 starts with, with its unit
+        value = first.start[lv.name]
         assert lv.label in controls and control(lv, value).text(value) in controls, lv.name
-    assert "(calibrated)" in controls  # the calibrated arrest rate is marked as such
+    assert f"calibrated: drawn for seed {sc.seed}" in controls  # a posterior draw is marked as such
+    assert "from the start state" in controls  # an initial condition comes from the saved state
     assert page.input_value(".seed-box input") == str(sc.seed)
     assert "Changes apply when you press Reset" in controls and "RU (relief unit)" in controls
     assert "No deal yet." in page.inner_text(".deal-log")
@@ -200,7 +202,7 @@ def test_page_offline_with_sim_runs_defaults_and_the_info_panel(browser, app_url
 
     # another scenario fills the levers and the months with its own values, applied on Reset
     page.get_by_role("tab", name="Model").click()
-    other = next(n for n in scenario_names() if scenario(n).params.start != sc.params.start)
+    other = next(n for n in scenario_names() if scenario(n).start != sc.start)
     osc = scenario(other)
     t.choose("Scenario", other)
     page.wait_for_function(
@@ -209,9 +211,7 @@ def test_page_offline_with_sim_runs_defaults_and_the_info_panel(browser, app_url
     assert f"scenario {other}" in page.inner_text(".reset-waiting")
     t.reset()
     page.wait_for_selector(".reset-waiting", state="detached")
-    assert osc.params.start in t.monitor("month") and osc.question.strip()[:40] in page.inner_text(
-        ".bc-question"
-    )
+    assert osc.start in t.monitor("month") and osc.question.strip()[:40] in page.inner_text(".bc-question")
     t.close()
 
 
@@ -220,7 +220,8 @@ def test_levers_wait_for_reset_steps_are_fast_and_the_export_repeats_the_run(bro
     page = t.page
     policy = next(lv for lv in LEVERS if lv.name.endswith(".policy"))
     t.choose(policy.label, "snapback")
-    t.slider(".lever-us_price", "ArrowRight")
+    page.wait_for_selector(".reset-waiting:has-text('snapback')", timeout=10000)  # the page has re-rendered
+    t.slider(".lever-us_value", "ArrowRight")
     waiting = page.inner_text(".reset-waiting")
     assert "Waiting for Reset" in waiting and "snapback" in waiting
     assert "snapback" not in page.inner_text(".bc-question")  # not applied before Reset
@@ -228,7 +229,7 @@ def test_levers_wait_for_reset_steps_are_fast_and_the_export_repeats_the_run(bro
     page.wait_for_selector(".reset-waiting", state="detached")
     question = page.inner_text(".bc-question")
     assert (
-        "Changed on the page" in question and "snapback" in question and "US price per prisoner" in question
+        "Changed on the page" in question and "snapback" in question and "US value of a release" in question
     )
 
     timings, driven = (
@@ -264,6 +265,9 @@ def test_levers_wait_for_reset_steps_are_fast_and_the_export_repeats_the_run(bro
     )
     assert min(in_page) > 0 and median <= 100, f"median step-to-chart {median:.0f} ms"
     assert page.title().endswith(page.inner_text(".monitor-month .v"))
+    decisions = page.inner_text(".bc-decisions")  # each actor's decision of the month, in a sentence
+    assert f"Decisions in {page.inner_text('.monitor-month .v')}" in decisions
+    assert "The regime chose about" in decisions and page.locator(".bc-decisions li").count() >= 2
 
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download this run (zip of CSV tables)").click()
@@ -274,7 +278,7 @@ def test_levers_wait_for_reset_steps_are_fast_and_the_export_repeats_the_run(bro
     assert len(ts) == len(timings) and ts["arrests"].dtype.kind == "i"
     readme = files["README.txt"].decode()
     command = next(line.strip() for line in readme.splitlines() if "sim-run scenario=" in line)
-    assert "us.policy=snapback" in command and "us.price_per_prisoner=" in command
+    assert "us.policy=snapback" in command and "us.value_per_prisoner=" in command
     args = shlex.split(command)
     out = tmp_path / "again"
     r = subprocess.run(
@@ -293,6 +297,10 @@ def test_levers_wait_for_reset_steps_are_fast_and_the_export_repeats_the_run(bro
         check_exact=False,
         rtol=1e-4,
     )
+    for table in ("deals", "decisions"):  # the same deals and decisions, in the same order
+        mine = pd.read_csv(io.BytesIO(files[f"{table}.csv"]))
+        theirs = pd.read_parquet(out / f"{table}.parquet")
+        assert len(mine) == len(theirs) and mine["month"].tolist() == theirs["month"].tolist(), table
     t.close()
 
 
@@ -359,7 +367,8 @@ def test_the_end_of_the_run_is_announced(browser, app_url):
 
 LEAVES = (
     ".buttons button, .controls .v-select, .bc-lever-label, .controls .v-slider, .seed-box, .reset-notice, "
-    ".ru-note, .bc-question, .bc-monitor, .bc-chart-title, .bc-legend, .bc-charts canvas, .deal-log, "
+    ".ru-note, .bc-question, .bc-monitor, .bc-decisions, .bc-chart-title, .bc-legend, .bc-charts canvas, "
+    ".deal-log, "
     ".log .v-btn, .export-note"
 )
 BOXES = f"""() => [...document.querySelectorAll('{LEAVES}')].map(e => {{
@@ -433,7 +442,7 @@ def test_nothing_overlaps_and_both_themes_are_readable(browser, app_url, name, v
         light_text = tuple(int(THEME_TEXT["dark"][0][i : i + 2], 16) for i in (1, 3, 5))
         page.wait_for_function(
             "c => document.querySelector('.legend-prisoners [data-colour]').dataset.colour === c",
-            arg=PALETTES["dark"]["held"],
+            arg=PALETTES["dark"][0],
         )
         page.wait_for_timeout(300)
         assert _text_pixels(page.locator(".chart-prisoners canvas").screenshot(), light_text) > 30
