@@ -192,7 +192,8 @@ class Control:
         digits = self.decimals
         if not self.integer and abs(float(value) - round(float(value), digits)) > 1e-12:
             digits += 2  # a calibrated value off the slider's grid shows its own digits
-        return f"{float(value):,.{digits}f} {self.unit}"
+        unit = {"dimensionless": "", "0-1": "on a 0-1 scale"}.get(self.unit, self.unit)
+        return f"{float(value):,.{digits}f} {unit}".rstrip()
 
     def snap(self, value: float) -> float | int:
         """A slider position as a parameter value (whole numbers stay whole)."""

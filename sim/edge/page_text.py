@@ -183,8 +183,9 @@ NOTICE = (
     "The arrest decision: what one more prisoner is worth as a bargaining chip is small next to what it is "
     "worth for control at home. In this calibrated model the regime arrests mostly to keep control; deals "
     "move arrests through the chip value, a little, and through the sanctions the regime expects.",
-    "US relief runs out within the first year or two: once the sanctions on the table are lifted, the US "
-    "adds new designations, partly to punish arrests and partly to have something left to trade.",
+    "US relief runs out within the first year, often at the first deal (the US sanctions chart drops to "
+    "0): from then on the US adds new designations, partly to punish arrests and partly to have something "
+    "left to trade, and trades them away in the same month.",
     "A firm EU hardly moves: the number held stays far above the half it waits for.",
     "Lithuania and Poland make their own small deals, for the prisoners tied to them.",
     "The decisions box gives each actor's choice of the month and what it weighed; the download's "
