@@ -195,6 +195,15 @@ class Control:
         unit = {"dimensionless": "", "0-1": "on a 0-1 scale"}.get(self.unit, self.unit)
         return f"{float(value):,.{digits}f} {unit}".rstrip()
 
+    def range_text(self) -> str:
+        """The slider's range with its unit, once: ``0.0 to 6.0 RU/prisoner``, ``0 % to 100 %``."""
+        if self.unit == "share":
+            return f"{self.text(self.lo)} to {self.text(self.hi)}"
+        bare = Control(
+            self.lever, "dimensionless", "", lo=self.lo, hi=self.hi, step=self.step, integer=self.integer
+        )
+        return f"{bare.text(self.lo)} to {self.text(self.hi)}"
+
     def snap(self, value: float) -> float | int:
         """A slider position as a parameter value (whole numbers stay whole)."""
         return int(round(value)) if self.integer else round(float(value), self.decimals)

@@ -253,7 +253,7 @@ def _levers_md(run: PageRun) -> str:
         if c.choices is not None:
             what = f"one of {', '.join(f'*{x}*' for x in c.choices)}"
         else:
-            what = f"{c.text(c.lo)} to {c.text(c.hi)} on the slider"
+            what = f"{c.range_text()} on the slider"
         now = f"baseline, seed {run.settings.seed}: {c.text(value)}"
         if lv.name in point:
             now += f"; the fit's median {c.text(point[lv.name])}"
@@ -297,7 +297,8 @@ def info_markdown(scenario_names: tuple[str, ...]) -> str:
     rec = run.record()
     actors = "\n".join(f"- **{who}** {what}" for who, what in ACTORS.items())
     experiments = "\n".join(
-        f"{i}. **{e.title}.** {e.text()} *Look for:* {e.look_for}" for i, e in enumerate(EXPERIMENTS, 1)
+        f"{i}. **{e.title}{'' if e.title[-1] in '?!.' else '.'}** {e.text()} *Look for:* {e.look_for}"
+        for i, e in enumerate(EXPERIMENTS, 1)
     )
     bullet = "\n".join
     calibration = (
