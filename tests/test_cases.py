@@ -111,8 +111,9 @@ def test_cuba_list_counts_parolees_and_the_prisons_do_not():
     out = m.out
     gap = out["prisoners_held"] - out["in_prison"]
     assert gap[0] == 0, "no parolee before the deal"
-    paroled = out["released_deal"][1]
+    paroled = out["paroled"][1]
     assert paroled == 553 and m.deals[0]["paroled"] == 553
+    assert out["released_deal"][1] == 0, "a parole does not take anyone off the list"
     reg, t1 = m.registry, m.t0 + 1
     n = reg.n
     ended = int((reg.parole[:n] & (reg.release[:n] == t1) & (reg.due[:n] <= t1)).sum())
@@ -249,6 +250,32 @@ def test_parolees_leave_the_list_when_rearrested_or_when_their_sentence_ends():
     assert m.out["prisoners_held"][-1] == m.out["in_prison"][-1] + on_parole
 
 
+def _flows_balance(out, stock: str, inflow, outflows) -> np.ndarray:
+    """Months in which ``stock`` is not last month's plus the inflow minus the outflows."""
+    change = np.diff(out[stock])
+    return np.flatnonzero(change != inflow[1:] - sum(outflows)[1:])
+
+
+def test_the_list_and_the_prisons_each_balance_their_flows():
+    """Cuba with paroles and re-arrests: the monitor's list moves by arrests onto it less releases off it (a
+    parole moves nobody off the list, a re-arrested parolee nobody onto it); under a monitor that counts only
+    the people held, the same columns are the prisons' flows. Both balance exactly, every month."""
+    params = case_params(
+        "cuba", "baseline", **{"us.engaged": True, "us.contact_hazard": 0.3, "regime.rearrest_hazard": 0.05}
+    )
+    m = RepressionBargaining(params, months=48, rng=3).run()
+    o = {k: np.asarray(v, dtype=np.int64) for k, v in m.out.items()}
+    assert o["paroled"].sum() > 100 and o["rearrests"].sum() > 50
+    off_list = [o["released_deal"], o["released_pardon"], o["released_served"], o["died"]]
+    assert _flows_balance(o, "prisoners_held", o["arrests"], off_list).size == 0
+    # a monitor that counts only the people held: the same run's flows are the prisons' flows
+    m2 = RepressionBargaining(params.replace(**{"case.counts_parole": False}), months=48, rng=3).run()
+    o2 = {k: np.asarray(v, dtype=np.int64) for k, v in m2.out.items()}
+    assert (o2["prisoners_held"] == o2["in_prison"]).all()
+    out_of_prison = [o2["released_deal"], o2["released_pardon"], o2["released_served"], o2["died"]]
+    assert _flows_balance(o2, "in_prison", o2["arrests"], out_of_prison).size == 0
+
+
 def test_a_crackdown_decays_towards_its_floor():
     """Venezuela's 2024 wave: the multiplier falls from its onset towards the event's floor, not to 1."""
     from sim.core.timeline import Event
@@ -277,3 +304,26 @@ def test_a_mediators_recognition_can_be_given_again():
         for _ in range(12):
             hs.recover()
         assert bool(hs.level[0] > 0.9) is expect_back
+
+
+def test_the_report_tells_the_list_from_the_prisons_where_the_monitor_keeps_parolees():
+    """Cuba's report says how many were paroled and how many are in prison against on the list; Belarus's,
+    whose monitor counts the people held, has no such line."""
+    from sim.core.metrics import case_actors, outcomes, summarise
+    from sim.views.report import run_report_text
+
+    texts = {}
+    for case, scenario in (("cuba", "cuba_us_engages"), ("belarus", "baseline")):
+        params = case_params(case, scenario, **({"us.contact_hazard": 0.5} if case == "cuba" else {}))
+        res = run_replicates(params, 24, 6, seed=2)
+        table = outcomes(res.timeseries, res.deals)
+        summary = {
+            "scenario": scenario, "replicates": 6, "months": 24, "start": params.start, "end": "-", "seed": 2,
+            "actors": case_actors(params), "outcomes": summarise(table), "share_with_deal": 1.0,
+        }  # fmt: skip
+        texts[case] = run_report_text(summary, [])
+        if case == "cuba":
+            assert table["paroled"].sum() > 0
+            assert (table["in_prison_end"] <= table["final_stock"]).all()
+    assert "**Parole:**" in texts["cuba"] and "on the list" in texts["cuba"]
+    assert "**Parole:**" not in texts["belarus"]

@@ -88,4 +88,7 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
 def test_good_input_passes():
     precheck(["scenario=us_snapback", "replicates=3", "months=12", "seed=5"])
     precheck(["-m", "scenario=baseline,us_conditional", "us.value_per_prisoner=1,2"])
-    precheck(["-m", "scenario=glob(*)", "us.leverage_value=range(0.1,0.4,0.1)"])
+    precheck(["-m", "scenario=glob(us_*)", "us.leverage_value=range(0.1,0.4,0.1)"])
+    # every scenario includes other cases' own scenarios, which a Belarus sweep refuses before any work
+    with pytest.raises(UserError, match="a scenario of case"):
+        precheck(["-m", "scenario=glob(*)"])

@@ -43,6 +43,16 @@ HEADLINES = (
     Outcome("released_high_profile", "high-profile prisoners released", "persons", "higher"),
     Outcome("high_profile_held_end", "high-profile prisoners still held at the end", "persons", "lower"),
     Outcome("expelled", "released prisoners expelled abroad", "persons"),
+    Outcome(
+        "paroled", "released on parole inside the country (still on the list)", "persons", needs="parole"
+    ),
+    Outcome(
+        "in_prison_end",
+        "people in prison at the end (the list less those on parole)",
+        "persons",
+        "lower",
+        needs="parole",
+    ),
     Outcome("us_sanctions_end", "US sanctions in force at the end", "share", needs="us"),
     Outcome("eu_sanctions_end", "EU sanctions in force at the end", "share", needs="eu"),
     Outcome("price_per_prisoner", "implied price per prisoner over all deals", "RU/prisoner"),
@@ -99,6 +109,9 @@ def outcomes(timeseries: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     first_deal = month_no[ts["deal"] > 0].groupby([ts["scenario"], ts["replicate"]]).min()
     out["months_to_first_deal"] = first_deal.reindex(out.index).astype(float)
     out["high_profile_held_end"] = last["high_profile_held"]
+    # tables written before the list and the prisons were told apart have neither column
+    out["paroled"] = total["paroled"] if "paroled" in total else 0
+    out["in_prison_end"] = last["in_prison"] if "in_prison" in last else last["prisoners_held"]
     out["us_sanctions_end"] = last["us_sanctions"]
     out["eu_sanctions_end"] = last["eu_sanctions"]
     if len(deals):
@@ -132,11 +145,14 @@ def headlines_for(actors) -> tuple[Outcome, ...]:
 
 
 def case_actors(params) -> list[str]:
-    """The actors a case's headline outcomes can speak of: its counterparts present, and ``transit``."""
+    """The actors a case's headline outcomes can speak of: its counterparts present, ``transit``, and
+    ``parole`` when the case's monitor keeps parolees on its list."""
     present = params.counterparts()
     out = list(present)
     if any(getattr(c, "transit_instrument", "") for c in present.values()):
         out.append("transit")
+    if params.case.counts_parole:
+        out.append("parole")
     return out
 
 

@@ -33,7 +33,7 @@ from .regime import Regime
 #: levels of each counterpart's instruments follow, as ``level_<counterpart>_<instrument>``.
 BASE_OUTPUTS = (
     "prisoners_held", "in_prison", "arrests", "rearrests", "released_deal", "released_pardon",
-    "released_served", "died", "expelled", "released_high_profile", "us_sanctions", "eu_sanctions",
+    "released_served", "died", "paroled", "expelled", "released_high_profile", "us_sanctions", "eu_sanctions",
     "learned_price", "arrest_rate", "control_value", "chip_value", "external_cost", "regime_need",
     "russia_support", "regime_relief", "mobilisation", "perceived_participation", "exiles", "lobbying",
     "fragmentation", "opposition_centres", "transit_open", "high_profile_held", "tied_held", "rounds", "deal",
@@ -41,7 +41,8 @@ BASE_OUTPUTS = (
 )  # fmt: skip
 COUNT_OUTPUTS = frozenset({
     "prisoners_held", "in_prison", "arrests", "rearrests", "released_deal", "released_pardon",
-    "released_served", "died", "expelled", "released_high_profile", "opposition_centres", "high_profile_held",
+    "released_served", "died", "paroled", "expelled", "released_high_profile", "opposition_centres",
+    "high_profile_held",
     "tied_held", "rounds", "snapbacks", "designations", "incidents",
 })  # fmt: skip
 #: Decision rows: one per decision that fired (the regime's monthly arrest decision and the opposition's
@@ -144,6 +145,7 @@ class RepressionBargaining(mesa.Model):
     def _new_month(self) -> None:
         """Reset the month's counters."""
         self.month_pardoned = self.month_deal = self.month_expelled = self.month_high = 0
+        self.month_rearrested_parolees = 0
         self.month_symbols_expelled = self.month_snapbacks = self.month_designations = (
             self.month_incidents
         ) = 0
@@ -303,8 +305,10 @@ class RepressionBargaining(mesa.Model):
         """People released inside the country arrested again (a new spell, same person)."""
         reg, rp = self.registry, self.params.regime
         idx = reg.released_inside(self.rng, rp.rearrest_hazard)
+        self.month_rearrested_parolees = 0
         if len(idx) == 0:
             return 0
+        self.month_rearrested_parolees = reg.on_parole_rows(idx, self.t)
         sentence = draw_sentences(self.rng, reg.profile[idx].astype(np.int64), self.params.population)
         reg.add(
             np.full(len(idx), self.t, dtype=np.int32),
@@ -567,15 +571,26 @@ class RepressionBargaining(mesa.Model):
     def _record(self, arrests: int, rearrested: int, served: int, died: int) -> None:
         i, o, reg, rg = self.recorded, self.out, self.registry, self.regime
         held = reg.held
-        parolees = reg.on_parole(self.t) if self.params.case.counts_parole else 0
-        o["prisoners_held"][i] = held + parolees
+        paroled_deal, paroled_pardon, parole_ended = reg.parole_flows(self.t)
         o["in_prison"][i] = held
-        o["arrests"][i] = arrests
         o["rearrests"][i] = rearrested
-        o["released_deal"][i] = self.month_deal
-        o["released_pardon"][i] = self.month_pardoned
-        o["released_served"][i] = served
+        o["paroled"][i] = paroled_deal + paroled_pardon
         o["died"][i] = died
+        if self.params.case.counts_parole:
+            # The list the monitor keeps: people on parole stay on it, so its flows are the moves onto and off
+            # the list (ODD 7.10): a paroled release and a re-arrested parolee do not move it, a parole that
+            # ends with the sentence does.
+            o["prisoners_held"][i] = held + reg.on_parole(self.t)
+            o["arrests"][i] = arrests - self.month_rearrested_parolees
+            o["released_deal"][i] = self.month_deal - paroled_deal
+            o["released_pardon"][i] = self.month_pardoned - paroled_pardon
+            o["released_served"][i] = served + parole_ended
+        else:
+            o["prisoners_held"][i] = held
+            o["arrests"][i] = arrests
+            o["released_deal"][i] = self.month_deal
+            o["released_pardon"][i] = self.month_pardoned
+            o["released_served"][i] = served
         o["expelled"][i] = self.month_expelled
         o["released_high_profile"][i] = self.month_high
         us, eu = self.counterparts.get("us"), self.counterparts.get("eu")

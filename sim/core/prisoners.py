@@ -338,6 +338,30 @@ class Registry:
         )
         return int(np.sum(out & self._last_spell()))
 
+    def parole_flows(self, t: int) -> tuple[int, int, int]:
+        """This month's moves onto and off parole, for a monitor that keeps parolees on its list.
+
+        Returns:
+            paroled_deal, paroled_pardon: people released on parole in month ``t`` through a deal or a pardon
+                (out of prison, still on the list);
+            ended: people whose parole ended in month ``t`` because their sentence ran out (``due == t``, not
+                re-arrested: they leave the list).
+        """
+        n = self.n
+        if n == 0 or not self.parole[:n].any():
+            return 0, 0, 0
+        par, status = self.parole[:n], self.status[:n]
+        now = par & (self.release[:n] == t)
+        deal = int(np.sum(now & (status == Status.DEAL)))
+        pardon = int(np.sum(now & (status == Status.PARDON)))
+        out = par & (status != Status.HELD) & (status != Status.DIED) & (self.due[:n] == t)
+        return deal, pardon, int(np.sum(out & self._last_spell()))
+
+    def on_parole_rows(self, idx: np.ndarray, t: int) -> int:
+        """How many of the released spells ``idx`` were on parole at the end of month ``t - 1`` (released on
+        parole, sentence still running)."""
+        return int(np.sum(self.parole[idx] & (self.due[idx] > t - 1)))
+
     def _last_spell(self) -> np.ndarray:
         """Mask of each person's latest spell."""
         persons = self.person[: self.n]

@@ -130,8 +130,8 @@ def compose(case: str, scenario: str, overrides: list[str], replicates: int, see
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from .cli import _one_line
     from .config import CONF_DIR
+    from .precheck import one_line
 
     register()
     GlobalHydra.instance().clear()
@@ -146,7 +146,7 @@ def compose(case: str, scenario: str, overrides: list[str], replicates: int, see
             )  # fmt: skip
             return cfg, to_run_config(cfg)
     except Exception as exc:  # noqa: BLE001 - composition and range errors alike become one line
-        raise UserError(_one_line(exc)) from None
+        raise UserError(one_line(exc)) from None
     finally:
         GlobalHydra.instance().clear()
 

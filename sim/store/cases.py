@@ -63,6 +63,11 @@ def scenarios_for(case: str) -> list[str]:
     return [s for s in scenarios() if scenario_fits(case, s) is None]
 
 
+def scenario_description(name: str) -> str:
+    """A scenario's question (its ``description``), on one line."""
+    return " ".join(str(scenario_mapping(name).get("description", "")).split())
+
+
 def case_mapping(name: str) -> dict:
     """The raw mapping of a case file."""
     if name not in cases():

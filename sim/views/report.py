@@ -142,6 +142,18 @@ def build_run_report(run_dir: Path) -> Path:
     return path
 
 
+def _parole_lines(summary: dict) -> list[str]:
+    """Where the monitor's list keeps parolees: the list and the prisons, told apart."""
+    o = summary["outcomes"]
+    if "parole" not in (summary.get("actors") or []) or "paroled" not in o:
+        return []
+    return [
+        f"- **Parole:** {band(o['paroled'])} released on parole inside the country, sentence intact: out of "
+        f"prison but still on the monitor's list, so not counted among the releases above. In prison at the "
+        f"end: {band(o['in_prison_end'])}, against {band(o['final_stock'])} on the list."
+    ]
+
+
 def run_report_text(
     summary: dict, changed: list[tuple[str, object, object, str]], story: list[str] = ()
 ) -> str:
@@ -167,6 +179,7 @@ def run_report_text(
         f"{fmt(o['released_pardon']['median'], 'persons')} pardoned, "
         f"{fmt(o['released_served']['median'], 'persons')} "
         f"at the end of their term (medians); {fmt(o['died']['median'], 'persons')} die in custody.",
+        *_parole_lines(summary),
         f"- **Revolving door:** {band(o['revolving_door_ratio'])} arrests per release. "
         + (
             "Above 1, the regime arrests more people than it lets go: releases do not shrink the stock."
@@ -181,7 +194,8 @@ def run_report_text(
             if o["months_to_first_deal"]["median"] is not None
             else "."
         ),
-        f"- **High-profile prisoners:** {band(o['released_high_profile'])} released in deals; "
+        f"- **High-profile prisoners:** {band(o['released_high_profile'])} released in deals"
+        f"{' (paroles included)' if _parole_lines(summary) else ''}; "
         f"{band(o['high_profile_held_end'])} still held at the end (the regime's reserve).",
         f"- **Price:** deals buy prisoners at {band(o['price_per_prisoner'])} relief units each; the "
         f"regime's "
