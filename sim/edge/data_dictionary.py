@@ -28,7 +28,8 @@ KEYS = {
     "month": ("calendar month", "YYYY-MM"),
 }
 
-#: The monthly outputs: counts are within the month, stocks at its end.
+#: The monthly outputs: counts are within the month, stocks at its end. Where the case's monitor counts people
+#: on parole, arrests and releases are the flows onto and off its list (docs/ODD.md 7.10).
 TIMESERIES = {
     **KEYS,
     "prisoners_held": (
@@ -46,6 +47,10 @@ TIMESERIES = {
     ),
     "released_served": ("prisoners released at the end of their sentence in the month", "persons"),
     "died": ("prisoners who died in custody in the month", "persons"),
+    "paroled": (
+        "people released on parole inside the country in the month (deals and pardons), sentence running",
+        "persons",
+    ),
     "expelled": ("prisoners released in a deal and expelled abroad in the month", "persons"),
     "released_high_profile": ("high-profile symbols released in deals in the month", "persons"),
     "us_sanctions": (
