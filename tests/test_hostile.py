@@ -346,8 +346,11 @@ def test_records_respect_the_umask_and_hold_no_machine_paths(single_run):
         "figures/deal_timeline.png",
     ):
         assert (d / f).stat().st_mode & 0o777 == 0o664, f
-    for f in ("report.md", "summary.json", "provenance.json"):
-        text = (d / f).read_text()
+    texts = {f: (d / f).read_text() for f in ("report.md", "summary.json", "provenance.json")}
+    reps = pd.read_parquet(d / "replicates.parquet")
+    strings = reps.select_dtypes(exclude="number").astype(str).to_numpy().ravel()
+    texts["replicates.parquet"] = " ".join(strings)
+    for f, text in texts.items():
         assert str(d.parent) not in text and str(ROOT) not in text, f
     prov = json.loads((d / "provenance.json").read_text())
     assert prov["command"][0] == "sim-run" and "calibration=../cal/calibrated.yaml" in prov["command"]

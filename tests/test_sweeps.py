@@ -150,3 +150,18 @@ def test_sobol_design_and_indices(tmp_path):
 def test_prim_rejects_a_bad_condition(grid):
     r = sh(BIN / "sim-report", grid, "--prim", "no_such_column > 3")
     assert r.returncode == 2 and "cannot evaluate" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_parameter_drawn_per_replicate_is_not_a_swept_one():
+    """Under parameter uncertainty every replicate draws the calibrated parameters: they vary within each job,
+    so the sweep report must not take them for the levers the sweep varied across jobs."""
+    from sim.views.sweep_report import swept
+
+    df = pd.DataFrame(
+        {
+            "job": ["a", "a", "b", "b"],
+            "us.value_per_prisoner": [0.5, 0.5, 2.0, 2.0],  # swept: one value per job
+            "regime.arrests_ref": [27.0, 31.0, 29.5, 25.0],  # drawn per replicate
+        }
+    )
+    assert swept(df) == ["us.value_per_prisoner"]

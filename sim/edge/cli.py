@@ -340,12 +340,17 @@ def execute(
         "outcomes": summarise(table),
         "constant_outcomes": constant_outcomes(table, case_actors(rc)),
     }
-    if summary["calibration"]:
-        summary["calibration"] = in_record(summary["calibration"], out_dir)
+    source = summary["calibration"]
+    if source:  # the calibration as the records name it: never an absolute path of this machine
+        summary["calibration"] = in_record(source, out_dir)
+        summary["uncertainty"] = summary["uncertainty"].replace(source, summary["calibration"])
     seeds = spawn_seeds(rc.seed, rc.replicates)
     write_table(out_dir / "outcomes.parquet", table)
     if design_info is None:
-        write_table(out_dir / "replicates.parquet", replicate_table(fw, per, seeds))
+        reps = replicate_table(fw, per, seeds)
+        if source:
+            reps["start_state"] = reps["start_state"].str.replace(source, summary["calibration"], regex=False)
+        write_table(out_dir / "replicates.parquet", reps)
     write_run(
         out_dir,
         ts,

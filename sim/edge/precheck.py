@@ -678,7 +678,7 @@ def _check(composer, flags, hydra_over, group_over, value_over, groups, yes, say
             work += rc.replicates * rc.months * points
             job_rows = max(job_rows, rc.replicates * rc.months * points)
             checked += 1
-            if time.perf_counter() - last_say > PROGRESS_AFTER:
+            if 1 < checked < total and time.perf_counter() - last_say > PROGRESS_AFTER:  # a sweep, part way
                 last_say = time.perf_counter()
                 say(f"sim-run: checking the sweep: {checked:,} of {total:,} combinations")
     work *= math.prod(len(converted[k]) for k in independent)

@@ -82,10 +82,15 @@ def missing_jobs(expected: list[dict[str, str]], started: list[list[str]]) -> li
 
 
 def swept(df: pd.DataFrame) -> list[str]:
-    """Parameter columns that vary across the sweep (design factors excluded: they vary by construction)."""
+    """Parameter columns that vary across the sweep's jobs (design factors excluded: they vary by
+    construction). A parameter that varies within a job -- drawn per replicate from a posterior under
+    parameter uncertainty -- is not swept."""
     if df.empty:
         return []
     cols = [c for c in df.columns if c in PARAM_NAMES and df[c].nunique(dropna=False) > 1]
+    if "job" in df.columns:
+        within = df.groupby("job", dropna=False)[cols].nunique(dropna=False).max()
+        cols = [c for c in cols if within[c] <= 1]
     return sorted(cols, key=lambda c: (c != "scenario", c))
 
 
