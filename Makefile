@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3 python; do \
   "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: demo test lint venv browser bench bench-sweep bench-calibrate morris cases clean-venv
+.PHONY: demo test lint venv browser bench bench-sweep bench-calibrate morris cases clean-venv notebooks jupyterlab app
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (tried python3.13, python3.12, pyenv versions, python3)"; exit 1; fi
@@ -22,6 +22,17 @@ venv: $(BIN)/.installed
 # The baseline what-if into its own folder (replaced on each `make demo`); sim-run prints the report's path.
 demo: venv
 	@$(BIN)/sim-run scenario=baseline replicates=200 months=36 seed=2025 hydra.run.dir=results/demo/baseline overwrite=true
+
+# JupyterLab in .venv (the `notebooks` extra; `make test` installs it too), then the notebooks in it.
+jupyterlab: venv
+	@[ -x $(BIN)/jupyter-lab ] || $(BIN)/python -m pip install --quiet -e '.[notebooks]'
+
+notebooks: jupyterlab
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The teaching page on http://127.0.0.1:8765 (sim-app --port N for another port).
+app: venv
+	$(BIN)/sim-app
 
 # Debian's Chromium for the browser test of the teaching page (never a browser download). As root (CI) it is
 # installed; elsewhere the test says how to install it and is skipped.

@@ -20,6 +20,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 
 from sim.analysis import identifiability as ident
@@ -37,6 +38,7 @@ from sim.store.timelines import load_timeline
 from sim.store.untrusted import UntrustedFileError, check_writable
 from sim.views.fit_report import draw_figures, fit_text, write_fit
 
+matplotlib.use("Agg")  # a command-line tool draws figures to files (sim.views.plotting leaves the backend)
 QUICK = {"population": [60, 60], "max_populations": 2, "max_walltime_s": 120.0}
 
 

@@ -21,6 +21,7 @@ import traceback
 from pathlib import Path
 
 import hydra
+import matplotlib
 import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -53,7 +54,16 @@ from sim.store.tables import (
 from sim.store.untrusted import UntrustedFileError
 from sim.views.report import build_comparison, build_run_report
 
-from .config import CONF_DIR, RunConfig, end_month, forward_setup, register, scenario_params, to_run_config
+from .config import (
+    CONF_DIR,
+    RunConfig,
+    end_month,
+    explicit_keys,
+    forward_setup,
+    register,
+    scenario_params,
+    to_run_config,
+)
 from .launchers import Interrupted, interrupted_line, project_traceback
 from .precheck import (  # noqa: F401 - re-exported: the tests and notebooks use them from here
     UserError,
@@ -66,6 +76,7 @@ from .precheck import (  # noqa: F401 - re-exported: the tests and notebooks use
 )
 
 register()
+matplotlib.use("Agg")  # the command-line tools draw figures to files; notebooks keep Jupyter's inline backend
 log = logging.getLogger("sim-run")
 SWEEP_RESULT: dict[str, int] = {}  # filled by SweepSummary at the end of a multirun, read by run()
 
@@ -144,11 +155,6 @@ class Progress:
 
 
 # ------------------------------------------------------------------------------------------------ the run
-
-
-def explicit_keys(overrides: list[str]) -> set[str]:
-    """The dotted names a command line sets (a calibration never replaces them)."""
-    return {o.split("=", 1)[0].lstrip("+~") for o in overrides if "=" in o}
 
 
 def _points(rc: RunConfig, explicit: set[str]):

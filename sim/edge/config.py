@@ -213,6 +213,11 @@ def _cached_calibration(name: str, case: str, stamp: int):
     return read_calibration(name, case)
 
 
+def explicit_keys(overrides: list[str]) -> set[str]:
+    """The dotted names a command line sets (a calibration never replaces them)."""
+    return {o.split("=", 1)[0].lstrip("+~") for o in overrides if "=" in o}
+
+
 def forward_setup(rc: RunConfig, explicit: set[str] = frozenset()):
     """Everything a forward run needs beyond its configuration (:class:`sim.analysis.forward.Forward`): each
     replicate's parameters and starting state, the case's timeline and how it is used.

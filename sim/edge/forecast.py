@@ -24,6 +24,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 
 from sim.analysis.forecasting import fit_to_origin, forecast
@@ -42,6 +43,7 @@ from sim.store.timelines import load_timeline
 
 from .config import register, resolve_calibration, scenario_params, to_run_config
 
+matplotlib.use("Agg")  # a command-line tool draws figures to files (sim.views.plotting leaves the backend)
 QUICK_ABC = {"population": [40, 40], "max_populations": 2, "max_walltime_s": 60.0}
 FORECAST_COLUMNS = (
     "month", "replicate", "seed", "particle", "prisoners_held", "in_prison", "arrests", "released_deal",

@@ -5,25 +5,21 @@ Every figure has a title, axis labels with units, and dated x axes.
 
 from __future__ import annotations
 
-import matplotlib
+import re
 
-matplotlib.use("Agg")
+import matplotlib.colors as mcolors
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-import re  # noqa: E402
+from sim.core.metrics import monthly_bands
+from sim.core.params import describe
 
-import matplotlib.colors as mcolors  # noqa: E402
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from sim.core.metrics import monthly_bands  # noqa: E402
-from sim.core.params import describe  # noqa: E402
-
-from .numbers import fmt  # noqa: E402
+from .numbers import fmt
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 _UNITS = {r["name"]: r["unit"] for r in describe()}
