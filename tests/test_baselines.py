@@ -153,3 +153,17 @@ def test_stock_flow_simulation_is_the_model_it_fits():
     assert (fc["prisoners_held"] >= 0).all()
     late = bl.simulate_stock_flow(fit, "2025-03", 1, 4000, np.random.default_rng(9))
     assert late["prisoners_held"].mean() == pytest.approx(expected[3], rel=0.01), "the gap to the origin"
+
+
+def test_a_record_without_monthly_arrests_still_gets_a_stock_forecast():
+    """Venezuela's record counts the stock in some months and never the monthly new prisoners: persistence
+    and the trend forecast the stock and leave the arrests out; with neither target observed they refuse."""
+    months = [f"2024-{m:02d}" for m in range(1, 10)]
+    stock = [257, np.nan, np.nan, np.nan, np.nan, np.nan, 305, np.nan, 1834]
+    obs = pd.DataFrame({"month": months, "prisoners_held": stock, "arrests": np.nan})
+    rng = np.random.default_rng(0)
+    for fn in (bl.persistence, bl.linear_trend):
+        out = fn(obs, "2024-09", 3, 50, rng)
+        assert set(out) == {"prisoners_held"} and out["prisoners_held"].shape == (50, 3)
+    with pytest.raises(bl.BaselineError):
+        bl.persistence(obs.assign(prisoners_held=np.nan), "2024-09", 3, 50, rng)

@@ -105,21 +105,29 @@ def persistence(
         window: months of history used (default all).
 
     Returns:
-        ``{target: members x horizon}``, persons (stock) and persons per month (arrests).
+        ``{target: members x horizon}``, persons (stock) and persons per month (arrests), for each target
+        with enough observations by the origin (a record without monthly counts of new prisoners, e.g.
+        Venezuela's, still gets a forecast of its stock).
+
+    Raises:
+        BaselineError: no target has enough observations.
     """
     rows = fit_window(observed, origin, window)
     o = _index(origin)
-    out = {}
+    out, why = {}, []
     for column in TARGETS:
         t, y = _observed(rows, column)
-        if len(y) < 2:
-            raise BaselineError(f"persistence of {column}: {len(y)} observation(s) up to {origin}; need 2")
+        if len(y) < 2:  # this target cannot be forecast; the others still can
+            why.append(f"persistence of {column}: {len(y)} observation(s) up to {origin}; need 2")
+            continue
         steps = _spread_steps(t, y)
         steps = steps - steps.mean()
         lead = int(o - t[-1])  # months from the last observation to the origin
         draws = rng.choice(steps, size=(members, lead + horizon), replace=True)
         paths = y[-1] + np.cumsum(draws, axis=1)
         out[column] = np.clip(paths[:, lead:], 0.0, None)
+    if not out:
+        raise BaselineError("; ".join(why))
     return out
 
 
@@ -135,12 +143,13 @@ def linear_trend(
     :func:`persistence`)."""
     rows = fit_window(observed, origin, window)
     future = np.arange(_index(origin) + 1, _index(origin) + horizon + 1, dtype=float)
-    out = {}
+    out, why = {}, []
     for column in TARGETS:
         t, y = _observed(rows, column)
         n = len(y)
-        if n < 3:
-            raise BaselineError(f"linear trend of {column}: {n} observation(s) up to {origin}; need 3")
+        if n < 3:  # this target cannot be forecast; the others still can
+            why.append(f"linear trend of {column}: {n} observation(s) up to {origin}; need 3")
+            continue
         fit = stats.linregress(t, y)
         resid = y - (fit.intercept + fit.slope * t)
         s = np.sqrt(np.sum(resid**2) / (n - 2))
@@ -149,6 +158,8 @@ def linear_trend(
         centre = fit.intercept + fit.slope * future
         draws = stats.t.rvs(df=n - 2, size=(members, horizon), random_state=rng)
         out[column] = np.clip(centre + draws * scale, 0.0, None)
+    if not out:
+        raise BaselineError("; ".join(why))
     return out
 
 

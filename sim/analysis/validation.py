@@ -149,7 +149,10 @@ def score_origin(
         except BaselineError as exc:
             skipped.append(f"{name} at {origin}: {exc}")
             continue
-        tables.append(score_table(origin, name, {t: b[t] for t in TARGETS}, observed, rng))
+        for t in TARGETS:
+            if t not in b:
+                skipped.append(f"{name} at {origin}: no forecast of {t} (too few observations of it by then)")
+        tables.append(score_table(origin, name, {t: b[t] for t in TARGETS if t in b}, observed, rng))
     scores = pd.concat([t for t in tables if not t.empty], ignore_index=True) if tables else pd.DataFrame()
     events = []
     outcome = event_outcome(observed, origin, record_through)
