@@ -127,7 +127,7 @@ def test_sobol_design_and_indices(tmp_path):
         BIN / "sim-run",
         "sweep=sobol",
         f"design.factors={factors}",
-        "design.samples=64",
+        "design.samples=32",
         "replicates=2",
         "months=24",
         f"hydra.sweep.dir={d}",
@@ -136,7 +136,7 @@ def test_sobol_design_and_indices(tmp_path):
     r = sh(BIN / "sim-report", d, "--prim", "final_stock > initial_stock")
     assert r.returncode == 0, r.stderr
     df = pd.read_parquet(d / "sweep.parquet")
-    assert sorted(df["point"].unique()) == list(range(64 * 6))
+    assert sorted(df["point"].unique()) == list(range(32 * 6))
     for o in ("final_stock", "total_arrests", "released_deal", "revolving_door_ratio"):
         idx = pd.read_parquet(d / f"sensitivity_{o}.parquet")
         assert np.isfinite(idx[["S1", "S1_conf", "ST", "ST_conf"]].to_numpy()).all()
