@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3 python; do \
   "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: demo test lint venv browser bench bench-sweep bench-calibrate morris clean-venv
+.PHONY: demo test lint venv browser bench bench-sweep bench-calibrate morris cases clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: no Python >= 3.12 found (tried python3.13, python3.12, pyenv versions, python3)"; exit 1; fi
@@ -60,6 +60,17 @@ morris: venv
 # extra options through CALIBRATE_ARGS, e.g. CALIBRATE_ARGS="--problem pkg.module:factory --repeats 3"
 bench-calibrate: venv
 	$(BIN)/python benchmarks/bench_calibrate.py $(CALIBRATE_ARGS)
+
+# Every case calibrated (installed as its default), validated by rolling origins, and the cross-case report
+# docs/cases.md (about 15 minutes of calibration and 10 of validation per case on 2 cores). CASES picks some.
+CASES ?= belarus nicaragua cuba venezuela
+STAMP := $(shell date +%Y-%m-%d_%H-%M-%S)
+cases: venv
+	@for c in $(CASES); do \
+	  $(BIN)/sim-calibrate $$c --install --out results/calibration/$$c/$(STAMP) || exit 1; \
+	  $(BIN)/sim-validate case=$$c out=results/validation/$$c/$(STAMP) || exit 1; \
+	done
+	$(BIN)/sim-cases
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,14 +1,17 @@
 """ABC-SMC calibration speed: wall time, generations, simulations, simulations per second, final epsilon.
 
 Runs :func:`sim.analysis.abc.run_problem` on the problem a factory returns (``--problem module:function``, a
-function of no arguments returning a :class:`sim.analysis.abc.CalibrationProblem`). The default is the toy
-stock-flow problem (:func:`sim.analysis.toy_stockflow.toy_problem`) so the script runs before the real model
-is plugged in; point ``--problem`` at the model's factory to measure the real thing.
+function of no arguments returning a :class:`sim.analysis.abc.CalibrationProblem`). The default is the real
+model: the Belarus calibration exactly as ``sim-calibrate belarus`` fits it
+(:func:`sim.edge.calibrate.problem`),
+with the population schedule, generations and wall-time limit of its config
+(``conf/calibration/belarus.yaml``, ``abc``); the toy stock-flow problem
+(``--problem sim.analysis.toy_stockflow:toy_problem``) takes about a minute.
 
 Target (issue 9): a final population of >= 1,000 particles within 15 minutes on 2 cores with the real model.
-With the toy it takes about a minute. The run stops at ``--generations`` generations or ``--max-walltime``
-seconds, whichever comes first (pyabc checks after each generation); the final population has the last
-scheduled size. Repeated runs (``--repeats``) are summarised by their medians.
+The run stops at ``--generations`` generations or ``--max-walltime`` seconds, whichever comes first (pyabc
+checks after each generation, so the last generation finishes past the limit); the final population has the
+last scheduled size. Repeated runs (``--repeats``) are summarised by their medians.
 
 Usage: ``python benchmarks/bench_calibrate.py [--problem MOD:FUNC] [--population 1000] [--generations 7]
 [--procs 2] [--repeats 1] [--dask-scheduler ADDRESS [--dask-batch-size 1]] [--json PATH]``
@@ -29,7 +32,7 @@ from pathlib import Path
 
 from sim.analysis.abc import CalibrationProblem, run_problem
 
-DEFAULT_PROBLEM = "sim.analysis.toy_stockflow:toy_problem"
+DEFAULT_PROBLEM = "sim.edge.calibrate:problem"
 TARGET_PARTICLES, TARGET_SECONDS = 1000, 15 * 60
 
 
@@ -60,13 +63,18 @@ def main() -> None:
     ap.add_argument(
         "--problem", default=DEFAULT_PROBLEM, help="factory of the calibration problem, module:function"
     )
+    from sim.edge.calibrate import abc_settings
+
+    abc = abc_settings("belarus")
+    sizes = abc["population"]
     ap.add_argument(
-        "--population", type=population, default=1000, help="particles per generation, or a schedule a,b,c"
-    )
-    ap.add_argument("--generations", type=int, default=7, help="most generations")
+        "--population", type=population, default=sizes if len(sizes) > 1 else sizes[0],
+        help="particles per generation, or a schedule a,b,c (default: the Belarus config's)",
+    )  # fmt: skip
+    ap.add_argument("--generations", type=int, default=abc["max_populations"], help="most generations")
     ap.add_argument("--min-epsilon", type=float, default=0.0)
     ap.add_argument("--max-simulations", type=int, default=None)
-    ap.add_argument("--max-walltime", type=float, default=TARGET_SECONDS, help="seconds")
+    ap.add_argument("--max-walltime", type=float, default=abc["max_walltime_s"], help="seconds")
     ap.add_argument("--procs", type=int, default=2, help="worker processes of the multicore sampler")
     ap.add_argument(
         "--dask-scheduler", default=None, help="run on this Dask scheduler instead (tcp://host:port)"
@@ -134,6 +142,9 @@ def main() -> None:
     median = {k: statistics.median(r[k] for r in runs) for k in keys}
     median["final_population"] = min(r["final_population"] for r in runs)
     ok = median["final_population"] >= TARGET_PARTICLES and median["wall_seconds"] <= TARGET_SECONDS
+    print(
+        f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)"
+    )
     print(
         f"median over {len(runs)} run(s): {median['wall_seconds']:.1f} s wall, {median['generations']:g} "
         f"generations, {median['total_simulations']:.0f} simulations, {median['simulations_per_second']:.0f} "

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import replicated
 
+from conftest import replicated
 from sim.core.model import RepressionBargaining
 from sim.core.prisoners import Status
 

@@ -3,20 +3,28 @@ parameter of the Belarus case, is written there.
 
 Decisions are found by reading the code, not by running it: every call ``<x>.decide(actor, decision,
 choice, value, compared, a, versus, b, ...)`` in ``sim/core/*.py`` and every decision row built in
-``sim/core/run.py`` (tuples shaped like ``DECISION_FIELDS``). Each must have a row in one of the ODD's
-markdown tables whose first cell names the actor and second cell the decision, in backticks, and that names
-in backticks every literal choice and both compared quantities. An actor that is not a literal
-(``self.name`` in a counterpart's method) must be documented as `<counterpart>`.
+``sim/core/run.py`` (tuples shaped like ``DECISION_FIELDS``). A field passed in through a parameter of
+the enclosing function (``why[0]`` in ``UnitedStates._designate``) is read at that function's call sites
+in the same module. Each decision must have a row in one of the ODD's markdown tables whose first cell
+names the actor and second cell the decision, in backticks, and that names in backticks every literal
+choice and both compared quantities. An actor that is not a literal (``self.name`` in a counterpart's
+method) must be documented as `<counterpart>`. The other way round, every row of the ODD's table of
+decisions (the table headed ``| actor | decision | choice |``) must be one the code can write, with
+choices and compared quantities it can write.
 
 Parameters: every name listed by ``sim.core.params.describe`` for the Belarus case (except the case's own
 block, instruments, tie shares and destinations, which are data of the case) must appear in backticks
 outside code blocks, either in full (`regime.arrest_elasticity`) or, for a field every counterpart has, in
-its generic form (`<counterpart>.value_per_prisoner`).
+its generic form (`<counterpart>.value_per_prisoner`). The other way round, every dotted name in
+backticks that starts like a parameter (`regime.`, `us.`, `<counterpart>.` ...) must be a parameter of
+some case (``<x>`` stands for any one part of the name) or a counterpart's instrument
+(`lithuania.transit`, as a complement is written).
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import re
 from dataclasses import dataclass
@@ -25,8 +33,8 @@ from pathlib import Path
 import pytest
 
 from sim.core.model import BASE_OUTPUTS, DECISION_FIELDS, RepressionBargaining
-from sim.core.params import COUNTERPARTS, describe
-from sim.store.cases import case_params
+from sim.core.params import COUNTERPARTS, describe, flatten
+from sim.store.cases import case_params, cases
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
@@ -110,8 +118,31 @@ def _row(where: str, fields: dict[str, ast.AST], names: dict[str, list[ast.AST]]
     )
 
 
-def recorded_decisions() -> list[Recorded]:
-    """Every decision row the core can write, found by scanning its source with ``ast``."""
+def _call_site_arguments(func: ast.AST, tree: ast.AST) -> dict[str, list[ast.AST]]:
+    """The values passed to each parameter of ``func`` by the calls to it in the same module (``f(...)`` or
+    ``self.f(...)``; positional and keyword arguments)."""
+    params = [a.arg for a in func.args.args]
+    if params and params[0] in ("self", "cls"):
+        params = params[1:]
+    out: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = node.func
+        name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", None)
+        if name != func.name:
+            continue
+        for param, value in zip(params, node.args):
+            out.setdefault(param, []).append(value)
+        for k in node.keywords:
+            if k.arg in params:
+                out.setdefault(k.arg, []).append(k.value)
+    return out
+
+
+@functools.cache
+def recorded_decisions() -> tuple[Recorded, ...]:
+    """Every decision row the core can write, found by scanning its source with ``ast`` (once a session)."""
     params = [n for n in inspect.signature(RepressionBargaining.decide).parameters if n != "self"]
     found: dict[str, Recorded] = {}
     for path in sorted(CORE.glob("*.py")):
@@ -119,6 +150,8 @@ def recorded_decisions() -> list[Recorded]:
         functions = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for func in functions:
             names = _assignments(func)
+            for param, values in _call_site_arguments(func, tree).items():
+                names.setdefault(param, []).extend(values)
             for node in ast.walk(func):
                 where = f"{path.name}:{getattr(node, 'lineno', 0)}"
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -136,7 +169,7 @@ def recorded_decisions() -> list[Recorded]:
                 else:
                     continue
                 found[where] = _row(where, fields, names)
-    return list(found.values())
+    return tuple(found.values())
 
 
 def odd_text() -> str:
@@ -172,6 +205,92 @@ def undocumented_decisions(text: str) -> list[str]:
     return missing
 
 
+def decision_table_rows(text: str) -> list[tuple[set[str], set[str], set[str], set[str]]]:
+    """Rows of the ODD's table of decisions (headed ``| actor | decision | choice |``), as (actors, decisions,
+    choices, compared quantities), each the backticked names of its cells."""
+    rows, inside = [], False
+    for line in _FENCE.sub("", text).splitlines():
+        line = line.strip()
+        if re.match(r"^\|\s*actor\s*\|\s*decision\s*\|\s*choice\s*\|", line):
+            inside = True
+            continue
+        if not inside:
+            continue
+        if not line.startswith("|"):
+            inside = False
+            continue
+        cells = line.strip("|").split("|")
+        if set(cells[0].strip()) <= set("-: "):
+            continue  # the separator
+        names = [set(_CODE.findall(c)) for c in cells]
+        rows.append((names[0], names[1], names[2], names[4] | names[5] if len(names) > 5 else set()))
+    return rows
+
+
+def stale_decisions(text: str) -> list[str]:
+    """Rows of the ODD's table of decisions that no decision the code can write matches (actor, decision,
+    choices and compared quantities)."""
+    recorded = recorded_decisions()
+    stale = []
+    for actors, decisions, choices, quantities in decision_table_rows(text):
+        for actor in actors:
+            for decision in decisions:
+                same = [
+                    r
+                    for r in recorded
+                    if r.decision == decision
+                    and (r.actor == actor or (actor == ANY_COUNTERPART and r.actor is None))
+                ]
+                can_choose = set().union(*(r.choices for r in same))
+                can_compare = set().union(*(r.quantities for r in same))
+                wrong = sorted((choices - can_choose) | (quantities - can_compare))
+                if not same or wrong:
+                    stale.append(f"{actor} / {decision}: " + (", ".join(wrong) if same else "never recorded"))
+    return stale
+
+
+#: The first part of a dotted parameter name (a block of ``ScenarioParams`` or the generic counterpart).
+_PARAM_HEADS = ("case", "population", "regime", "russia", "opposition", *COUNTERPARTS, ANY_COUNTERPART)
+_PARAM_LIKE = re.compile(r"^(" + "|".join(re.escape(h) for h in _PARAM_HEADS) + r")\.[A-Za-z0-9_<>.]+$")
+_ANY_COUNTERPART_RE = "(" + "|".join(COUNTERPARTS) + ")"
+
+
+@functools.cache
+def known_names() -> frozenset[str]:
+    """Every parameter name of every case (``flatten`` and ``describe``), the blocks and mappings they belong
+    to (``us.pause``, ``population.tie_shares``), and every counterpart's instrument written as
+    ``counterpart.instrument``."""
+    names = {row["name"] for row in describe()}
+    for case in cases():
+        params = case_params(case, None)
+        names |= set(flatten(params)) | {row["name"] for row in describe(params)}
+        names |= {f"{n}.{i}" for n, c in params.counterparts().items() for i in c.instruments}
+    blocks = {".".join(n.split(".")[:k]) for n in names for k in range(2, n.count(".") + 1)}
+    return frozenset(names | blocks)
+
+
+def unknown_parameters(text: str) -> list[str]:
+    """Dotted names in backticks that start like a parameter but name none (placeholders ``<x>`` match any one
+    part; ``<counterpart>`` any counterpart)."""
+    known = known_names()
+    out = []
+    for token in sorted(set(_CODE.findall(_FENCE.sub("", text)))):
+        if not _PARAM_LIKE.match(token):
+            continue
+        parts = [
+            _ANY_COUNTERPART_RE
+            if part == ANY_COUNTERPART
+            else "[^.]+"
+            if part.startswith("<")
+            else re.escape(part)
+            for part in token.split(".")
+        ]
+        pattern = re.compile(r"\.".join(parts) + "$")
+        if not any(pattern.match(name) for name in known):
+            out.append(token)
+    return out
+
+
 def behavioural_parameters() -> list[str]:
     """The Belarus case's parameters that describe behaviour (not the case's own data)."""
     names = [row["name"] for row in describe(case_params("belarus", "baseline"))]
@@ -198,16 +317,28 @@ def test_the_scan_finds_the_decisions_the_code_records():
     assert len([r for r in found if not r.where.startswith("run.py")]) >= 10, (
         "too few decide(...) calls found"
     )
-    vague = [r.where for r in found if r.decision is None or not r.choices]
+    vague = [r.where for r in found if r.decision is None or not r.choices or len(r.quantities) < 2]
     assert not vague, (
-        f"decide(...) calls whose decision or choice is not a literal (make them literals, or local names "
-        f"assigned literals, so the ODD can be checked): {vague}"
+        f"decide(...) calls whose decision, choice or compared quantities are not literals (make them "
+        f"literals, or local names assigned literals, so the ODD can be checked): {vague}"
     )
 
 
 def test_every_recorded_decision_is_in_the_odd():
     missing = undocumented_decisions(odd_text())
     assert not missing, "decisions the code records but docs/ODD.md does not document:\n" + "\n".join(missing)
+
+
+def test_every_decision_the_odd_lists_is_one_the_code_records():
+    rows = decision_table_rows(odd_text())
+    assert len(rows) >= len(MONTHLY), "the ODD's table of decisions was not found"
+    stale = stale_decisions(odd_text())
+    assert not stale, "docs/ODD.md lists decisions the code does not record:\n" + "\n".join(stale)
+
+
+def test_every_parameter_the_odd_names_exists():
+    unknown = unknown_parameters(odd_text())
+    assert not unknown, "docs/ODD.md names parameters the schema does not have: " + ", ".join(unknown)
 
 
 def test_every_behavioural_parameter_is_in_the_odd():
@@ -236,3 +367,29 @@ def test_the_checks_fail_when_the_odd_loses_a_line(needle, check):
     assert not check(text)
     cut = "\n".join(line for line in text.splitlines() if needle not in line)
     assert check(cut), f"removing the lines with {needle!r} from docs/ODD.md went unnoticed"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "check"),
+    [  # a decision the code never records, a choice it never makes, a quantity it never compares
+        ("| `us` | `snapback` |", "| `us` | `snapback_all` |", stale_decisions),
+        (
+            "| `us` | `snapback` | `reimpose`, `keep` |",
+            "| `us` | `snapback` | `reimpose`, `wait` |",
+            stale_decisions,
+        ),
+        ("`arrests_after` | `critical_count`", "`arrests_after` | `critical_share`", stale_decisions),
+        # a parameter renamed away (the old name of the US's lever), with and without placeholders
+        ("`us.value_per_prisoner`", "`us.price_per_prisoner`", unknown_parameters),
+        (
+            "`<counterpart>.instruments.<instrument>.level`",
+            "`<counterpart>.instrument.<instrument>.level`",
+            unknown_parameters,
+        ),
+    ],
+)
+def test_the_checks_fail_when_the_odd_names_what_the_code_lacks(old, new, check):
+    text = odd_text()
+    assert old in text, f"{old!r} is not in docs/ODD.md any more: update this test"
+    assert not check(text)
+    assert check(text.replace(old, new)), f"writing {new!r} for {old!r} in docs/ODD.md went unnoticed"

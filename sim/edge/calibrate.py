@@ -84,6 +84,25 @@ def prepare(cfg: dict):
     return observed, summaries, events, sim
 
 
+def problem(case: str = "belarus"):
+    """The case's calibration as a :class:`sim.analysis.abc.CalibrationProblem` (``make bench-calibrate``
+    times it): the same priors, replay and summaries ``sim-calibrate`` fits."""
+    from sim.analysis.abc import CalibrationProblem
+
+    cfg = load_config(case)
+    observed, summaries, _, sim = prepare(cfg)
+    return CalibrationProblem(
+        priors=list(cfg["priors"]), simulate=sim, observed=summaries.observed, kinds=summaries.kinds(),
+        describe=summaries.describe(), series=sim.series, observed_series=observed,
+    )  # fmt: skip
+
+
+def abc_settings(case: str = "belarus") -> dict:
+    """The case's ABC-SMC settings (its calibration config's ``abc`` block): one source for sim-calibrate and
+    the benchmark."""
+    return dict(load_config(case)["abc"])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``sim-calibrate``."""
     ap = _Parser(prog="sim-calibrate", description=__doc__.splitlines()[0])

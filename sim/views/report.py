@@ -237,6 +237,16 @@ def run_report_text(
     return "\n".join(lines)
 
 
+def _spread_sentence(summaries: dict) -> str:
+    """What the bands of several runs include (one sentence; each run's own when they differ)."""
+    said = {s.get("uncertainty", "stochastic variation only") for s in summaries.values()}
+    if len(said) == 1:
+        return f"the bands show {said.pop()}."
+    return (
+        "the bands of each run show what its own report says (they differ: " + "; ".join(sorted(said)) + ")."
+    )
+
+
 def _sanctions_line(o: dict, actors) -> list[str]:
     """The sanctions at the end, for the sanctioning counterparts the case has (none: no line)."""
     parts = [
@@ -332,7 +342,8 @@ def build_comparison(multirun_dir: Path) -> Path:
     lines = [
         "# Scenario comparison",
         "",
-        f"{len(runs)} runs below this folder. Cells: median (5th to 95th percentile across replicates).",
+        f"{len(runs)} runs below this folder. Cells: median (5th to 95th percentile across replicates); "
+        + _spread_sentence(summaries),
         "",
         "| run | question | " + " | ".join(units[c].label for c in COMPARE_COLUMNS) + " |",
         "|---|---|" + "---|" * len(COMPARE_COLUMNS),
