@@ -47,6 +47,7 @@ class Profile(IntEnum):
 #: Remaining-sentence bins the bargaining rule distinguishes: months left in [1, 12], [13, 48], [49, inf).
 BIN_EDGES = (0, 12, 48)
 N_BINS = len(BIN_EDGES)
+_BIN_UPPER = np.asarray(BIN_EDGES[1:])
 
 
 class ClassMap:
@@ -128,8 +129,11 @@ class Registry:
         self.class_counts = np.zeros(classes.n, dtype=np.int64)
         self.version = 0  # changes whenever the class counts change
         self.base = int(base)
-        self._due: dict[int, list[int]] = {}
+        self._due: dict[int, list[int]] = {}  # due month -> rows, for the spells added a few at a time
+        self._due_sorted: list[tuple[np.ndarray, np.ndarray]] = []  # (due months sorted, rows): bulk adds
         self._selectors: dict[tuple[int | None, int], np.ndarray] = {}
+        self._scan_key: tuple[int, int] = (-1, 0)
+        self._scanned: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0, np.int64),) * 3
 
     # ------------------------------------------------------------------ building
     def _grow(self, need: int) -> None:
@@ -183,15 +187,13 @@ class Registry:
         self.class_counts += np.bincount(self.cls[sl], minlength=self.classes.n)
         self.version += 1
         due = self.due[sl]
-        buckets = self._due
-        if k <= 256:  # a month's arrests: a plain loop is cheaper than grouping
+        if k <= 256:  # a month's arrests: a plain loop is cheaper than sorting
+            buckets = self._due
             for month, i in zip(due.tolist(), idx.tolist()):
                 buckets.setdefault(month, []).append(i)
-        else:  # a synthesised stock: group by due month
+        else:  # a synthesised stock: sorted by due month (rows ascending within a month)
             order = np.argsort(due, kind="stable")
-            months, first = np.unique(due[order], return_index=True)
-            for month, part in zip(months.tolist(), np.split(idx[order], first[1:])):
-                buckets.setdefault(month, []).extend(part.tolist())
+            self._due_sorted.append((due[order], idx[order]))
         return idx
 
     # ------------------------------------------------------------------ queries
@@ -212,17 +214,30 @@ class Registry:
             (counts, months_left): arrays of shape (classes, bins); months left is the mean over the bin's
             prisoners (the bin's lower edge + 1 where empty).
         """
-        n = self.n
-        held = np.flatnonzero(self.status[:n] == Status.HELD)
-        left = (self.due[held] - month).astype(np.int64)
-        b = np.searchsorted(np.asarray(BIN_EDGES[1:]), left, side="left")
-        cell = self.cls[held].astype(np.int64) * N_BINS + b
+        _, left, cell = self._scan(month)
         size = self.classes.n * N_BINS
         counts = np.bincount(cell, minlength=size)
         sums = np.bincount(cell, weights=left, minlength=size)
-        lower = np.tile(np.asarray(BIN_EDGES, float) + 1, self.classes.n)
-        mean = np.where(counts > 0, sums / np.maximum(counts, 1), lower)
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), self._empty_bin_months())
         return counts.reshape(-1, N_BINS), mean.reshape(-1, N_BINS)
+
+    def _empty_bin_months(self) -> np.ndarray:
+        """Months left reported for an empty (class, bin) cell: the bin's lower edge + 1."""
+        if getattr(self, "_lower", None) is None:
+            self._lower = np.tile(np.asarray(BIN_EDGES, float) + 1, self.classes.n)
+        return self._lower
+
+    def _scan(self, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows held now, their months left at ``month`` and their (class, remaining-sentence bin) cell code
+        (a scan, kept until the registry or the month changes)."""
+        key = (self.version, month)
+        if key != self._scan_key:
+            n = self.n
+            held = np.flatnonzero(self.status[:n] == Status.HELD)
+            left = (self.due[held] - month).astype(np.int64)
+            cell = self.cls[held].astype(np.int64) * N_BINS + np.searchsorted(_BIN_UPPER, left, side="left")
+            self._scan_key, self._scanned = key, (held, left, cell)
+        return self._scanned
 
     def count_held_where(self, profile: int | None = None, tie_mask: int = 0) -> int:
         """Held prisoners with a profile and/or any of the tie bits, from the class counts (no scan)."""
@@ -269,10 +284,17 @@ class Registry:
 
     def due_now(self, month: int) -> np.ndarray:
         """Held prisoners whose sentence ends in ``month`` (the bucket is consumed)."""
-        rows = self._due.pop(month, None)
-        if not rows:
+        parts = []
+        for due, rows in self._due_sorted:
+            lo, hi = due.searchsorted(month, "left"), due.searchsorted(month, "right")
+            if hi > lo:
+                parts.append(rows[lo:hi])
+        small = self._due.pop(month, None)
+        if small:
+            parts.append(np.asarray(small, dtype=np.int64))
+        if not parts:
             return np.zeros(0, dtype=np.int64)
-        idx = np.asarray(rows, dtype=np.int64)
+        idx = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return idx[self.status[idx] == Status.HELD]
 
     def thin(self, rng: np.random.Generator, p_max: float) -> np.ndarray:
@@ -293,18 +315,21 @@ class Registry:
     ) -> np.ndarray:
         """``k[i]`` held prisoners at random from each (class, remaining-sentence bin) cell ``cells[i]`` (code
         ``class * N_BINS + bin``), with one scan of the registry."""
-        n = self.n
-        held = np.flatnonzero(self.status[:n] == Status.HELD)
-        left = self.due[held] - month
-        code = self.cls[held].astype(np.int64) * N_BINS + np.searchsorted(np.asarray(BIN_EDGES[1:]), left)
-        order = np.argsort(code, kind="stable")
-        sorted_code = code[order]
+        held, _, code = self._scan(month)
+        todo = [(c, w) for c, w in zip(np.asarray(cells).tolist(), np.asarray(k).tolist()) if w > 0]
+        if len(todo) > 8:  # many cells: group the rows of the cells wanted (a stable sort keeps row order)
+            wanted = np.zeros(self.classes.n * N_BINS, dtype=bool)
+            wanted[[c for c, _ in todo]] = True
+            sub = wanted[code]
+            held, code = held[sub], code[sub]
+            order = np.argsort(code, kind="stable")
+            held, code = held[order], code[order]
         out = []
-        for cell, want in zip(np.asarray(cells).tolist(), np.asarray(k).tolist()):
-            if want <= 0:
-                continue
-            lo, hi = np.searchsorted(sorted_code, [cell, cell + 1])
-            pool = held[order[lo:hi]]
+        for cell, want in todo:
+            if len(todo) > 8:
+                pool = held[code.searchsorted(cell, "left") : code.searchsorted(cell, "right")]
+            else:  # the cell's rows in row order
+                pool = held[code == cell]
             out.append(pool if want >= len(pool) else rng.choice(pool, size=int(want), replace=False))
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
