@@ -48,6 +48,7 @@ class Profile(IntEnum):
 BIN_EDGES = (0, 12, 48)
 N_BINS = len(BIN_EDGES)
 _BIN_UPPER = np.asarray(BIN_EDGES[1:])
+_TIE_BITS = np.arange(16, dtype=np.int16)
 
 
 class ClassMap:
@@ -79,11 +80,16 @@ class ClassMap:
         self.ties = np.zeros(self.n, dtype=np.int16)
         for j, b in enumerate(bits):
             self.ties |= (((c >> j) & 1) << b).astype(np.int16)
+        # the class code of every (profile, tie mask, health), looked up by code()
+        self._code = (
+            (np.arange(3)[:, None, None] * self.combos + combo[None, :, None]) * 2
+            + np.arange(2)[None, None, :]
+        ).astype(np.int16)
 
     def code(self, profile: np.ndarray, ties: np.ndarray, poor: np.ndarray) -> np.ndarray:
-        """Class code of each prisoner."""
-        combo = self._combo_of_mask[ties.astype(np.int64) & 0xFF]
-        return ((profile.astype(np.int16) * self.combos + combo) * 2 + poor.astype(np.int16)).astype(np.int16)
+        """Class code of each prisoner: ``(profile x combos + valued-tie combination) x 2 + poor health``."""
+        ties = np.asarray(ties).astype(np.int64) & 0xFF
+        return self._code[profile, ties, np.asarray(poor, dtype=bool).view(np.int8)]
 
 
 class Registry:
@@ -128,6 +134,7 @@ class Registry:
             setattr(self, name, np.zeros(max(capacity, 16), dtype=dtype))
         self.class_counts = np.zeros(classes.n, dtype=np.int64)
         self.version = 0  # changes whenever the class counts change
+        self._held_key, self._held = -1, 0
         self.base = int(base)
         self._due: dict[int, list[int]] = {}  # due month -> rows, for the spells added a few at a time
         self._due_sorted: list[tuple[np.ndarray, np.ndarray]] = []  # (due months sorted, rows): bulk adds
@@ -179,18 +186,19 @@ class Registry:
         self.ties[sl] = ties
         self.cls[sl] = self.classes.code(profile, ties, poor)
         self.poor[sl] = poor
-        self.status[sl] = Status.HELD
         self.dest[sl] = -1
-        self.parole[sl] = False
-        self.denationalised[sl] = False
+        # status (HELD = 0), parole and denationalised: rows past n have never been written, they are 0
         self.n += k
         self.class_counts += np.bincount(self.cls[sl], minlength=self.classes.n)
         self.version += 1
         due = self.due[sl]
         if k <= 256:  # a month's arrests: a plain loop is cheaper than sorting
             buckets = self._due
-            for month, i in zip(due.tolist(), idx.tolist()):
-                buckets.setdefault(month, []).append(i)
+            for i, month in enumerate(due.tolist(), start=sl.start):
+                if month in buckets:
+                    buckets[month].append(i)
+                else:
+                    buckets[month] = [i]
         else:  # a synthesised stock: sorted by due month (rows ascending within a month)
             order = np.argsort(due, kind="stable")
             self._due_sorted.append((due[order], idx[order]))
@@ -200,7 +208,9 @@ class Registry:
     @property
     def held(self) -> int:
         """Prisoners held now."""
-        return int(self.class_counts.sum())
+        if self._held_key != self.version:
+            self._held_key, self._held = self.version, int(self.class_counts.sum())
+        return self._held
 
     def held_mask(self) -> np.ndarray:
         """Boolean mask over registered rows: held now (a scan; use in selections only)."""
@@ -307,7 +317,8 @@ class Registry:
             return np.zeros(0, dtype=np.int64)
         cand = rng.integers(0, self.n, size=k)
         if k > 1:
-            cand = np.unique(cand)
+            cand.sort()
+            cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))]
         return cand[self.status[cand] == Status.HELD]
 
     def pick_cells(
@@ -379,10 +390,10 @@ def draw_profiles_and_ties(
     ``tie_shares[i]``)."""
     u = rng.random((1 + len(tie_shares), k))
     profile = (u[0] < share_symbol + share_notable).astype(np.int8) + (u[0] < share_symbol)
-    ties = np.zeros(k, dtype=np.int16)
-    for i, s in enumerate(tie_shares):
-        ties |= (u[1 + i] < s).astype(np.int16) << i
-    return profile.astype(np.int8), ties
+    bits = (u[1:] < np.asarray(tie_shares, float)[:, None]).astype(np.int16) << _TIE_BITS[
+        : len(tie_shares), None
+    ]
+    return profile.astype(np.int8), np.bitwise_or.reduce(bits, axis=0, initial=0).astype(np.int16)
 
 
 def draw_sentences(rng: np.random.Generator, profile: np.ndarray, pop: PopulationParams) -> np.ndarray:
