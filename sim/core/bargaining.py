@@ -81,7 +81,7 @@ class Frontier:
         """Share of each remaining sector's full width lifted for cost ``z`` (in ``order``); free ones: 1."""
         start = _cumsum0(self.cost_width)[1:] - self.cost_width
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.minimum(np.maximum((z - start) / self.cost_width, 0.0), 1.0)
+            share = np.clip((z - start) / self.cost_width, 0.0, 1.0)
         return np.where(self.cost_width > _EPS, share, 1.0)
 
 

@@ -54,6 +54,7 @@ class Counterpart(mesa.Agent):
         ins = [params.instruments[i] for i in self.inst]
         self.level = np.array([i.level for i in ins], dtype=float)
         self.level0 = self.level.copy()  # the levels at the start of the run
+        self.gained = np.zeros(len(ins))  # how far each level is below its start (relief gained)
         self.value0 = np.array([i.value for i in ins], dtype=float)
         self.cost = np.array([i.cost for i in ins], dtype=float)
         self.complement = [
@@ -61,6 +62,7 @@ class Counterpart(mesa.Agent):
         ]
         self.revoked = np.zeros(len(ins))
         self.recovery = np.array([i.recovery_months for i in ins], dtype=float)
+        self._recovers = bool(self.recovery.any())
         cls = model.registry.classes
         base = np.array([params.worth_ordinary, params.worth_notable, params.worth_symbol])[cls.profile]
         tie_bit = model.tie_bit(params.tie)
@@ -121,11 +123,14 @@ class Counterpart(mesa.Agent):
                 v[j] *= share + (1.0 - share) * (1.0 - other.level[other.inst.index(comp[1])])
         keep = 1.0 - m.regime.revocation_risk(self.name)
         self._rv_key, self._rv = m.epoch, v * keep ** (1.0 + self.revoked)
+        self._remaining = float(self.level @ self._rv) if len(self.level) else 0.0
         return self._rv
 
     def remaining_relief(self) -> float:
         """Value to the regime of everything it still holds in force (RU)."""
-        return float(self.level @ self.relief_values()) if len(self.level) else 0.0
+        if self._rv_key != self.model.epoch:
+            self.relief_values()
+        return self._remaining
 
     def leverage_left(self) -> float:
         """Cost to it of everything it still holds in force (RU)."""
@@ -327,7 +332,7 @@ class Counterpart(mesa.Agent):
     def recover(self) -> None:
         """Concessions that can be given again return towards the case file's level: ``level += (level0 -
         level) / recovery_months`` a month (only instruments with ``recovery_months`` > 0)."""
-        if not self.recovery.any():
+        if not self._recovers:
             return
         gap = (self.level0 - self.level) * (self.recovery > 0)
         if (gap > 1e-12).any():
@@ -337,6 +342,7 @@ class Counterpart(mesa.Agent):
     def set_levels(self, levels: np.ndarray) -> None:
         """Set the levels of all its instruments (every change goes through here: cached values refresh)."""
         self.level = np.asarray(levels, dtype=float).copy()
+        self.gained = np.maximum(self.level0 - self.level, 0.0)
         self.model.epoch += 1
 
     def set_one(self, j: int, level: float) -> None:
@@ -623,6 +629,8 @@ class EuropeanUnion(Counterpart):
         super().__init__(model, name, params)
         self.stock0 = model.registry.held
 
+    _step_key, _step_value = -1, 0.0
+
     def trades(self) -> bool:
         return self.p.stance == "relaxed"
 
@@ -633,7 +641,11 @@ class EuropeanUnion(Counterpart):
         p = self.p
         if not len(self.level) or self.reference <= 0:
             return 0.0
-        v = min(p.step, float(1.0 - self.level.max())) * float(self.relief_values().max())
+        if self._step_key != self.model.epoch:
+            values = self.relief_values()
+            self._step_key = self.model.epoch
+            self._step_value = min(p.step, float(1.0 - self.level.max())) * float(values.max())
+        v = self._step_value
         idx, _ = self.index()
         dens = norm_pdf((idx - p.tighten_above) / p.index_noise) / p.index_noise
         m = self.model
