@@ -117,12 +117,19 @@ class Counterpart(mesa.Agent):
         if self._rv_key == m.epoch:
             return self._rv
         v = self.value0 * m.regime.relief_multiplier()
-        for j, (comp, share) in enumerate(self.complement):
-            if comp is not None:
-                other = m.counterparts[comp[0]]
-                v[j] *= share + (1.0 - share) * (1.0 - other.level[other.inst.index(comp[1])])
+        if self._complements is None:  # (instrument, the counterpart and instrument it complements, share)
+            self._complements = [
+                (j, m.counterparts[comp[0]], m.counterparts[comp[0]].inst.index(comp[1]), share)
+                for j, (comp, share) in enumerate(self.complement)
+                if comp is not None
+            ]
+        for j, other, i, share in self._complements:
+            v[j] *= share + (1.0 - share) * (1.0 - other.level[i])
         keep = 1.0 - m.regime.revocation_risk(self.name)
-        self._rv_key, self._rv = m.epoch, v * keep ** (1.0 + self.revoked)
+        key = (keep, self.revoked.tobytes())  # the discount changes only with beliefs and revocations
+        if key != self._keep_key:
+            self._keep_key, self._keep = key, keep ** (1.0 + self.revoked)
+        self._rv_key, self._rv = m.epoch, v * self._keep
         self._remaining = float(self.level @ self._rv) if len(self.level) else 0.0
         return self._rv
 
@@ -145,6 +152,8 @@ class Counterpart(mesa.Agent):
         return self._pressure
 
     _pressure_key, _pressure = -1, 0.0
+    _complements: list | None = None
+    _keep_key: tuple = ()
 
     def held_equivalents(self) -> float:
         """Prisoners held, in ordinary-prisoner equivalents in its eyes."""

@@ -292,9 +292,7 @@ class RepressionBargaining(mesa.Model):
                 self.rng, k, self.tie_shares, rp.arrest_share_symbol, rp.arrest_share_notable
             )
             sentence = draw_sentences(self.rng, profile, pop)
-            self.registry.add(
-                np.full(k, self.t, dtype=np.int32), sentence, profile, ties, np.zeros(k, dtype=bool)
-            )
+            self.registry.add(self.t, sentence, profile, ties, False)
         return k
 
     def _rearrest(self) -> int:

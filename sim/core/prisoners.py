@@ -18,6 +18,7 @@ re-arrests counted among arrests).
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 
 import numpy as np
@@ -166,12 +167,12 @@ class Registry:
         """Register new spells (held); returns their row indices.
 
         Args:
-            arrest: arrest month of each (month index).
+            arrest: arrest month of each (month index), or one month for all.
             sentence: sentence in months (at least 1).
-            profile, ties, poor: profile code, tie bit mask, poor health.
+            profile, ties, poor: profile code, tie bit mask, poor health (one value for all, or each's).
             person: person ids for re-arrests; new persons get fresh ids when None.
         """
-        k = len(arrest)
+        k = len(sentence)
         self._grow(self.n + k)
         sl = slice(self.n, self.n + k)
         idx = np.arange(self.n, self.n + k)
@@ -180,18 +181,19 @@ class Registry:
             self.next_person += k
         self.person[sl] = person
         self.arrest[sl] = arrest
-        self.due[sl] = arrest + np.maximum(sentence, 1)
+        due = self.due[sl]
+        due[:] = arrest + np.maximum(sentence, 1)
         self.release[sl] = -1
         self.profile[sl] = profile
         self.ties[sl] = ties
-        self.cls[sl] = self.classes.code(profile, ties, poor)
+        cls = self.classes.code(profile, ties, poor)
+        self.cls[sl] = cls
         self.poor[sl] = poor
         self.dest[sl] = -1
         # status (HELD = 0), parole and denationalised: rows past n have never been written, they are 0
         self.n += k
-        self.class_counts += np.bincount(self.cls[sl], minlength=self.classes.n)
+        self.class_counts += np.bincount(cls, minlength=self.classes.n)
         self.version += 1
-        due = self.due[sl]
         if k <= 256:  # a month's arrests: a plain loop is cheaper than sorting
             buckets = self._due
             for i, month in enumerate(due.tolist(), start=sl.start):
@@ -398,11 +400,19 @@ def draw_profiles_and_ties(
 
 def draw_sentences(rng: np.random.Generator, profile: np.ndarray, pop: PopulationParams) -> np.ndarray:
     """Sentences in months: log-normal around the profile's median (years x 12)."""
-    median = (
-        np.array([pop.sentence_ordinary_years, pop.sentence_notable_years, pop.sentence_symbol_years]) * 12
+    median = _median_months(
+        pop.sentence_ordinary_years, pop.sentence_notable_years, pop.sentence_symbol_years
     )
     s = median[profile] * np.exp(pop.sentence_spread * rng.standard_normal(len(profile)))
-    return np.maximum(np.rint(s), 1).astype(np.int32)
+    return np.maximum(np.rint(s, out=s), 1, out=s).astype(np.int32)
+
+
+@functools.lru_cache(maxsize=64)
+def _median_months(ordinary: float, notable: float, symbol: float) -> np.ndarray:
+    """Median sentence of each profile in months, from years (read-only)."""
+    median = np.array([ordinary, notable, symbol]) * 12
+    median.flags.writeable = False
+    return median
 
 
 def synthesise_stock(
