@@ -250,8 +250,9 @@ def nash_release(
         n = (bounds[:-1, None] + offsets.astype(np.int64)).ravel()
         n = _sorted_unique(np.concatenate([n[n >= 1], bounds[1:]]), int(bounds[-1]))
         cls = np.searchsorted(bounds, n, side="left") - 1  # class containing the n-th prisoner
-        W = Wb[cls] + wc[cls] * (n - bounds[cls])
-        V = Vb[cls] + vc[cls] * (n - bounds[cls])
+        within = n - bounds[cls]
+        W = Wb[cls] + wc[cls] * within
+        V = Vb[cls] + vc[cls] * within
         z, obj = _best_z(W, V, lo, hi, a, b, alpha)
     best = int(np.argmax(obj))
     if not math.isfinite(obj[best]):
@@ -335,30 +336,23 @@ def expand_escalation(
     counts, escalate = np.asarray(counts, np.int64), np.asarray(escalate, bool)
     live = escalate & (counts > 0)
     plain = np.flatnonzero(~live)
-    ws, vs, ms, parent = [w[plain]], [v[plain]], [counts[plain]], [plain]
     esc = np.flatnonzero(live)
     if not esc.size:
-        return ws[0], vs[0], ms[0], plain
-    if esc.size:
-        ranked = esc[release_order(w[esc], v[esc])]
-        units = np.repeat(ranked, np.minimum(counts[ranked], depth))[:depth]  # the first `depth` prisoners
-        k = np.arange(len(units))
-        ws.append(w[units])
-        vs.append(v[units] + step[units] * k)
-        ms.append(np.ones(len(units), dtype=np.int64))
-        parent.append(units)
-        used = np.bincount(units, minlength=len(w))
-        rest = esc[counts[esc] > used[esc]]
-        ws.append(w[rest])
-        vs.append(v[rest] + step[rest] * depth)
-        ms.append(counts[rest] - used[rest])
-        parent.append(rest)
-    return (
-        np.concatenate(ws).astype(float),
-        np.concatenate(vs).astype(float),
-        np.concatenate(ms).astype(np.int64),
-        np.concatenate(parent).astype(np.int64),
-    )
+        return w[plain], v[plain], counts[plain], plain
+    ranked = esc[release_order(w[esc], v[esc])]
+    units = np.repeat(ranked, np.minimum(counts[ranked], depth))[:depth]  # the first `depth` prisoners
+    used = np.bincount(units, minlength=len(w))
+    rest = esc[counts[esc] > used[esc]]
+    # the plain classes, then the first `depth` escalating prisoners one by one, then the rest of each class
+    parent = np.concatenate((plain, units, rest))
+    first, lump = len(plain), len(plain) + len(units)
+    v_out = v[parent]
+    v_out[first:lump] += step[units] * np.arange(len(units))
+    v_out[lump:] += step[rest] * depth
+    m_out = counts[parent]
+    m_out[first:lump] = 1
+    m_out[lump:] -= used[rest]
+    return w[parent], v_out, m_out, parent
 
 
 def escalate_in_order(
@@ -401,16 +395,21 @@ def sale_factor(hazard: float | np.ndarray, discount: float, months: float | np.
     """
     r = np.maximum(np.asarray(months, float), 0.0)
     if isinstance(hazard, float):  # one hazard (the monthly loop): the same operations on a Python float
-        h = hazard if hazard != hazard else min(max(hazard, 0.0), 1.0)
-        if not h > 0:
-            return np.zeros(r.shape)
-        q = discount * (1.0 - h)
-        return h * discount * (1.0 - q**r) / max(1.0 - q, 1e-12)
+        return sale_factor_clipped(hazard, discount, r)
     h = np.clip(np.asarray(hazard, float), 0.0, 1.0)
     q = discount * (1.0 - h)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = h * discount * (1.0 - q**r) / np.maximum(1.0 - q, 1e-12)
     return np.where(h > 0, out, 0.0)
+
+
+def sale_factor_clipped(hazard: float, discount: float, r: np.ndarray) -> np.ndarray:
+    """:func:`sale_factor` of one hazard (a float) for months ``r`` already clipped at 0 (an array)."""
+    h = hazard if hazard != hazard else min(max(hazard, 0.0), 1.0)
+    if not h > 0:
+        return np.zeros(r.shape)
+    q = discount * (1.0 - h)
+    return h * discount * (1.0 - q**r) / max(1.0 - q, 1e-12)
 
 
 def annuity(discount: float, months: float | np.ndarray) -> np.ndarray:

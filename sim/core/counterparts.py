@@ -223,7 +223,8 @@ class Counterpart(mesa.Agent):
         info["cells"] = cells
         cls_of = cells // N_BINS
         months = left.ravel()[cells]
-        v = rg.cell_values(cls_of, months, self.p.expel_share)
+        ann = bg.annuity(rg.rp.discount, months)  # the control a prisoner gives a month, over its months left
+        v = rg.cell_values(cls_of, months, self.p.expel_share, annuity=ann)
         w = self.p.value_per_prisoner * self.worth[cls_of]
         cost = self.cost * (1.0 + mu)
         if grand_share is not None:
@@ -241,7 +242,7 @@ class Counterpart(mesa.Agent):
             * rp.control_symbol
             * rg.threat()
             * (1.0 - rp.expulsion_discount * self.p.expel_share)
-            * bg.annuity(rp.discount, months)
+            * ann
         )
         w2, v2, n2, parent = bg.expand_escalation(w, v, flat[cells], symbol, step)
         w3, v3, n3, parent3 = bg.escalate_in_order(w2, v2, n2, rp.release_escalation / max(reg.held, 1))

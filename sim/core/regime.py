@@ -112,7 +112,9 @@ class Regime(mesa.Agent):
             terms.append((h, scale, c.worth))
         return terms
 
-    def cell_values(self, cls: np.ndarray, months: np.ndarray, expel_share: float = 0.0) -> np.ndarray:
+    def cell_values(
+        self, cls: np.ndarray, months: np.ndarray, expel_share: float = 0.0, annuity: np.ndarray | None = None
+    ) -> np.ndarray:
         """Value of holding one prisoner of class ``cls[i]`` with ``months[i]`` months left (RU).
 
         ``v = c_k a(r) (1 - expulsion_discount x expel_share) + max_c D(h_c, delta, r) X_c p_c e_ck (1 -
@@ -126,10 +128,11 @@ class Regime(mesa.Agent):
         """
         rp = self.rp
         flow = self.control_flow()[cls] * (1.0 - rp.expulsion_discount * expel_share)
-        v = flow * bg.annuity(rp.discount, months)
+        r = np.maximum(np.asarray(months, float), 0.0)
+        v = flow * (bg.annuity(rp.discount, r) if annuity is None else annuity)
         best = np.zeros(np.shape(v))
         for h, scale, worth in self._chip_terms():
-            best = np.maximum(best, bg.sale_factor(h, rp.discount, months) * scale * worth[cls])
+            best = np.maximum(best, bg.sale_factor_clipped(h, rp.discount, r) * scale * worth[cls])
         return v + best
 
     def holding_values(self, months_left: np.ndarray, expel_share: float = 0.0) -> np.ndarray:
