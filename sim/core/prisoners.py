@@ -49,7 +49,7 @@ class Profile(IntEnum):
 BIN_EDGES = (0, 12, 48)
 N_BINS = len(BIN_EDGES)
 _BIN_UPPER = np.asarray(BIN_EDGES[1:])
-_TIE_BITS = np.arange(16, dtype=np.int16)
+_TIE_BITS = 1 << np.arange(15, dtype=np.int64)  # the bit of each tie in a tie mask
 
 
 class ClassMap:
@@ -126,19 +126,23 @@ class Registry:
         "parole": np.bool_,
         "denationalised": np.bool_,
     }
+    #: What a row holds before it is registered (0 otherwise): a held spell has no release month or
+    #: destination yet, so registering one leaves these as they are.
+    _FRESH = {"release": -1, "dest": -1}
 
     def __init__(self, classes: ClassMap, base: int, capacity: int = 1024) -> None:
         self.classes = classes
         self.n = 0
         self.next_person = 0
         for name, dtype in self._COLUMNS.items():
-            setattr(self, name, np.zeros(max(capacity, 16), dtype=dtype))
+            setattr(self, name, np.full(max(capacity, 16), self._FRESH.get(name, 0), dtype=dtype))
         self.class_counts = np.zeros(classes.n, dtype=np.int64)
         self.version = 0  # changes whenever the class counts change
         self._held_key, self._held = -1, 0
         self.base = int(base)
         self._due: dict[int, list[int]] = {}  # due month -> rows, for the spells added a few at a time
-        self._due_sorted: list[tuple[np.ndarray, np.ndarray]] = []  # (due months sorted, rows): bulk adds
+        # bulk adds: their rows sorted by due month, and where each month's rows are in that order
+        self._due_sorted: list[tuple[dict[int, tuple[int, int]], np.ndarray]] = []
         self._selectors: dict[tuple[int | None, int], np.ndarray] = {}
         self._scan_key: tuple[int, int] = (-1, 0)
         self._scanned: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0, np.int64),) * 3
@@ -151,7 +155,7 @@ class Registry:
         new_cap = max(need, 2 * cap)
         for name in self._COLUMNS:
             old = getattr(self, name)
-            arr = np.zeros(new_cap, dtype=old.dtype)
+            arr = np.full(new_cap, self._FRESH.get(name, 0), dtype=old.dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
 
@@ -183,14 +187,13 @@ class Registry:
         self.arrest[sl] = arrest
         due = self.due[sl]
         due[:] = arrest + np.maximum(sentence, 1)
-        self.release[sl] = -1
         self.profile[sl] = profile
         self.ties[sl] = ties
         cls = self.classes.code(profile, ties, poor)
         self.cls[sl] = cls
         self.poor[sl] = poor
-        self.dest[sl] = -1
-        # status (HELD = 0), parole and denationalised: rows past n have never been written, they are 0
+        # status (HELD = 0), release and dest (-1), parole and denationalised (False): rows past n have never
+        # been written, they hold what a held spell has (_FRESH)
         self.n += k
         self.class_counts += np.bincount(cls, minlength=self.classes.n)
         self.version += 1
@@ -203,7 +206,9 @@ class Registry:
                     buckets[month] = [i]
         else:  # a synthesised stock: sorted by due month (rows ascending within a month)
             order = np.argsort(due, kind="stable")
-            self._due_sorted.append((due[order], idx[order]))
+            months, first, size = np.unique(due[order], return_index=True, return_counts=True)
+            where = {m: (f, f + c) for m, f, c in zip(months.tolist(), first.tolist(), size.tolist())}
+            self._due_sorted.append((where, idx[order]))
         return idx
 
     # ------------------------------------------------------------------ queries
@@ -297,10 +302,10 @@ class Registry:
     def due_now(self, month: int) -> np.ndarray:
         """Held prisoners whose sentence ends in ``month`` (the bucket is consumed)."""
         parts = []
-        for due, rows in self._due_sorted:
-            lo, hi = due.searchsorted(month, "left"), due.searchsorted(month, "right")
-            if hi > lo:
-                parts.append(rows[lo:hi])
+        for where, rows in self._due_sorted:
+            span = where.pop(month, None)
+            if span is not None:
+                parts.append(rows[span[0] : span[1]])
         small = self._due.pop(month, None)
         if small:
             parts.append(np.asarray(small, dtype=np.int64))
@@ -391,11 +396,9 @@ def draw_profiles_and_ties(
     """Draw profile codes (with the given shares) and tie bit masks (bit i with probability
     ``tie_shares[i]``)."""
     u = rng.random((1 + len(tie_shares), k))
-    profile = (u[0] < share_symbol + share_notable).astype(np.int8) + (u[0] < share_symbol)
-    bits = (u[1:] < np.asarray(tie_shares, float)[:, None]).astype(np.int16) << _TIE_BITS[
-        : len(tie_shares), None
-    ]
-    return profile.astype(np.int8), np.bitwise_or.reduce(bits, axis=0, initial=0).astype(np.int16)
+    profile = (u[0] < share_symbol + share_notable).view(np.int8) + (u[0] < share_symbol).view(np.int8)
+    has = u[1:] < np.asarray(tie_shares, float)[:, None]  # (tie, prisoner)
+    return profile, (_TIE_BITS[: len(tie_shares)] @ has).astype(np.int16)  # the sum of distinct bits
 
 
 def draw_sentences(rng: np.random.Generator, profile: np.ndarray, pop: PopulationParams) -> np.ndarray:
