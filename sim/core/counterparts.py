@@ -55,6 +55,7 @@ class Counterpart(mesa.Agent):
         self.level = np.array([i.level for i in ins], dtype=float)
         self.level0 = self.level.copy()  # the levels at the start of the run
         self.gained = np.zeros(len(ins))  # how far each level is below its start (relief gained)
+        self.gained_any = False
         self.value0 = np.array([i.value for i in ins], dtype=float)
         self.cost = np.array([i.cost for i in ins], dtype=float)
         self.complement = [
@@ -353,6 +354,7 @@ class Counterpart(mesa.Agent):
         """Set the levels of all its instruments (every change goes through here: cached values refresh)."""
         self.level = np.asarray(levels, dtype=float).copy()
         self.gained = np.maximum(self.level0 - self.level, 0.0)
+        self.gained_any = bool(self.gained.any())
         self.model.epoch += 1
 
     def set_one(self, j: int, level: float) -> None:

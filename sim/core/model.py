@@ -203,12 +203,15 @@ class RepressionBargaining(mesa.Model):
         lifted below the levels they started from (RU); designations made and traded away again net out."""
         if self._relief_key != self.epoch:
             self._relief_key = self.epoch
-            self._relief = float(
-                sum((c.gained @ c.relief_values()) for c in self.counterparts.values() if len(c.level))
-            )
+            # a counterpart that has lifted nothing adds +0.0, which leaves the sum as it is: skipped
+            self._relief = float(sum((c.gained @ c.relief_values()) for c in self._lifted_any()))
         return self._relief
 
     _relief_key, _relief = -1, 0.0
+
+    def _lifted_any(self) -> list[Counterpart]:
+        """The counterparts with an instrument below its level at the start."""
+        return [c for c in self.counterparts.values() if c.gained_any]
 
     # ---------------------------------------------------------------- the month
     def step(self) -> None:
