@@ -88,7 +88,7 @@ class Frontier:
 def _cumsum0(x: np.ndarray) -> np.ndarray:
     """``[0, x0, x0 + x1, ...]``: the running sums of ``x`` after a leading 0 (one allocation)."""
     out = np.zeros(len(x) + 1, dtype=np.result_type(x, 0.0) if x.dtype.kind == "f" else x.dtype)
-    np.cumsum(x, out=out[1:])
+    x.cumsum(out=out[1:])
     return out
 
 
@@ -111,7 +111,7 @@ def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_ma
     cost = np.asarray(cost, float)
     live = level > _EPS
     free = live & (cost <= 1e-9)
-    paid = np.flatnonzero(live & ~free)
+    paid = (live & ~free).nonzero()[0]
     ratio = value[paid] / cost[paid]
     order = paid[np.argsort(-ratio, kind="stable")]
     return Frontier(
@@ -120,7 +120,7 @@ def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_ma
         value_width=level[order] * value[order],
         free_value=float(np.sum(level[free] * value[free])),
         z_max=float(max(z_max, 0.0)),
-        free=np.flatnonzero(free),
+        free=free.nonzero()[0],
     )
 
 
@@ -181,7 +181,7 @@ def _best_z(W: np.ndarray, V: np.ndarray, lo, hi, a, b, alpha: float) -> tuple[n
         alpha * np.log(np.maximum(gr, _EPS)) + (1 - alpha) * np.log(np.maximum(gu, _EPS)),
         -np.inf,
     )
-    j = np.argmax(obj, axis=1)
+    j = obj.argmax(axis=1)
     rows = np.arange(len(W))
     return z[rows, j], obj[rows, j]
 
@@ -191,7 +191,7 @@ def _sorted_unique(n: np.ndarray, top: int) -> np.ndarray:
     if top < 4 * len(n):  # a mark per possible value is cheaper than a sort
         seen = np.zeros(top + 1, dtype=bool)
         seen[n] = True
-        return np.flatnonzero(seen)
+        return seen.nonzero()[0]
     n = np.sort(n)
     return n[np.concatenate(([True], n[1:] != n[:-1]))] if len(n) else n
 
@@ -249,12 +249,12 @@ def nash_release(
         offsets = np.minimum(np.maximum(np.concatenate([np.floor(k), np.ceil(k)]), 0.0), mk)
         n = (bounds[:-1, None] + offsets.astype(np.int64)).ravel()
         n = _sorted_unique(np.concatenate([n[n >= 1], bounds[1:]]), int(bounds[-1]))
-        cls = np.searchsorted(bounds, n, side="left") - 1  # class containing the n-th prisoner
+        cls = bounds.searchsorted(n, side="left") - 1  # class containing the n-th prisoner
         within = n - bounds[cls]
         W = Wb[cls] + wc[cls] * within
         V = Vb[cls] + vc[cls] * within
         z, obj = _best_z(W, V, lo, hi, a, b, alpha)
-    best = int(np.argmax(obj))
+    best = int(obj.argmax())
     if not math.isfinite(obj[best]):
         return no_deal(n_cls)
     n_best, z_best = int(n[best]), float(z[best])
@@ -335,12 +335,12 @@ def expand_escalation(
     w, v = np.asarray(w, float), np.asarray(v, float)
     counts, escalate = np.asarray(counts, np.int64), np.asarray(escalate, bool)
     live = escalate & (counts > 0)
-    plain = np.flatnonzero(~live)
-    esc = np.flatnonzero(live)
+    plain = (~live).nonzero()[0]
+    esc = live.nonzero()[0]
     if not esc.size:
         return w[plain], v[plain], counts[plain], plain
     ranked = esc[release_order(w[esc], v[esc])]
-    units = np.repeat(ranked, np.minimum(counts[ranked], depth))[:depth]  # the first `depth` prisoners
+    units = ranked.repeat(np.minimum(counts[ranked], depth))[:depth]  # the first `depth` prisoners
     used = np.bincount(units, minlength=len(w))
     rest = esc[counts[esc] > used[esc]]
     # the plain classes, then the first `depth` escalating prisoners one by one, then the rest of each class
@@ -375,12 +375,12 @@ def escalate_in_order(
     if per_prisoner <= 0 or total == 0:
         return w[order], v[order], m, order
     size = max(1, -(-total // blocks))
-    ends = np.cumsum(m)
+    ends = m.cumsum()
     # cut points: class ends and block boundaries, merged along the order
     cuts = _sorted_unique(np.concatenate((ends, np.arange(size, total, size))), total)
     lo = np.zeros(len(cuts), dtype=cuts.dtype)
     lo[1:] = cuts[:-1]
-    which = np.searchsorted(ends, lo, side="right")  # class of each piece
+    which = ends.searchsorted(lo, side="right")  # class of each piece
     take = cuts - lo
     mid = lo + (take - 1) / 2.0
     parent = order[which]

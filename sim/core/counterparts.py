@@ -220,7 +220,7 @@ class Counterpart(mesa.Agent):
             return bg.no_deal(0), info  # nothing to offer, or nobody to release
         counts, left = reg.counts_by_bin(m.t)
         flat = counts.ravel()
-        cells = np.flatnonzero(flat > 0)
+        cells = (flat > 0).nonzero()[0]
         info["cells"] = cells
         cls_of = cells // N_BINS
         months = left.ravel()[cells]

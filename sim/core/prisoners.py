@@ -250,9 +250,9 @@ class Registry:
         key = (self.version, month)
         if key != self._scan_key:
             n = self.n
-            held = np.flatnonzero(self.status[:n] == Status.HELD)
+            held = (self.status[:n] == Status.HELD).nonzero()[0]
             left = (self.due[held] - month).astype(np.int64)
-            cell = self.cls[held].astype(np.int64) * N_BINS + np.searchsorted(_BIN_UPPER, left, side="left")
+            cell = self.cls[held].astype(np.int64) * N_BINS + _BIN_UPPER.searchsorted(left, side="left")
             self._scan_key, self._scanned = key, (held, left, cell)
         return self._scanned
 

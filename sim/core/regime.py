@@ -305,13 +305,13 @@ class Regime(mesa.Agent):
         m = self.model
         counts, left = m.registry.counts_by_bin(m.t)
         flat = counts.ravel()
-        cells = np.flatnonzero(flat > 0)
+        cells = (flat > 0).nonzero()[0]
         if cells.size == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64)
         v = self.cell_values(cells // N_BINS, left.ravel()[cells])
-        order = cells[np.argsort(v, kind="stable")]
-        cum = np.cumsum(flat[order])
-        last = min(int(np.searchsorted(cum, k)), len(cum) - 1)  # the cells up to this one cover k
+        order = cells[v.argsort(kind="stable")]
+        cum = flat[order].cumsum()
+        last = min(int(cum.searchsorted(k)), len(cum) - 1)  # the cells up to this one cover k
         take = flat[order[: last + 1]].copy()
         take[-1] -= max(0, int(cum[last]) - k)
         return m.registry.pick_cells(m.rng, m.t, order[: last + 1], take)
