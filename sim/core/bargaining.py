@@ -28,6 +28,7 @@ a brute-force search and against :func:`scipy.optimize.minimize_scalar`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,29 +60,36 @@ class Frontier:
 
     def pieces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Linear pieces ``f = a + b z`` on ``[lo, hi]``, truncated at ``z_max``: (lo, hi, a, b)."""
-        hi_full = np.cumsum(self.cost_width)
+        hi_full = _cumsum0(self.cost_width)[1:]
         lo = hi_full - self.cost_width
         keep = (self.cost_width > _EPS) & (lo < self.z_max - _EPS)
+        if not keep.any():  # nothing to give beyond free relief: a single degenerate piece at z = 0
+            return np.zeros(1), np.zeros(1), np.array([self.free_value]), np.ones(1)
         lo, hi = lo[keep], np.minimum(hi_full[keep], self.z_max)
         b = self.value_width[keep] / self.cost_width[keep]
-        f_lo = self.free_value + np.concatenate(([0.0], np.cumsum(self.value_width[keep])[:-1]))
+        f_lo = self.free_value + _cumsum0(self.value_width[keep])[:-1]
         a = f_lo - b * lo
-        if lo.size == 0:  # nothing to give beyond free relief: a single degenerate piece at z = 0
-            return np.zeros(1), np.zeros(1), np.array([self.free_value]), np.ones(1)
         return lo, hi, a, b
 
     def value(self, z: np.ndarray | float) -> np.ndarray:
         """Relief value ``f(z)`` to the regime of relief costing the US ``z``."""
-        knots_z = np.concatenate(([0.0], np.cumsum(self.cost_width)))
-        knots_f = self.free_value + np.concatenate(([0.0], np.cumsum(self.value_width)))
+        knots_z = _cumsum0(self.cost_width)
+        knots_f = self.free_value + _cumsum0(self.value_width)
         return np.interp(np.minimum(z, self.z_max), knots_z, knots_f)
 
     def lifted(self, z: float) -> np.ndarray:
         """Share of each remaining sector's full width lifted for cost ``z`` (in ``order``); free ones: 1."""
-        start = np.cumsum(self.cost_width) - self.cost_width
+        start = _cumsum0(self.cost_width)[1:] - self.cost_width
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.clip((z - start) / self.cost_width, 0.0, 1.0)
         return np.where(self.cost_width > _EPS, share, 1.0)
+
+
+def _cumsum0(x: np.ndarray) -> np.ndarray:
+    """``[0, x0, x0 + x1, ...]``: the running sums of ``x`` after a leading 0 (one allocation)."""
+    out = np.zeros(len(x) + 1, dtype=np.result_type(x, 0.0) if x.dtype.kind == "f" else x.dtype)
+    x.cumsum(out=out[1:])
+    return out
 
 
 def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_max: float) -> Frontier:
@@ -103,7 +111,7 @@ def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_ma
     cost = np.asarray(cost, float)
     live = level > _EPS
     free = live & (cost <= 1e-9)
-    paid = np.flatnonzero(live & ~free)
+    paid = (live & ~free).nonzero()[0]
     ratio = value[paid] / cost[paid]
     order = paid[np.argsort(-ratio, kind="stable")]
     return Frontier(
@@ -112,7 +120,7 @@ def relief_frontier(level: np.ndarray, value: np.ndarray, cost: np.ndarray, z_ma
         value_width=level[order] * value[order],
         free_value=float(np.sum(level[free] * value[free])),
         z_max=float(max(z_max, 0.0)),
-        free=np.flatnonzero(free),
+        free=free.nonzero()[0],
     )
 
 
@@ -162,21 +170,30 @@ def release_order(w: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def _best_z(W: np.ndarray, V: np.ndarray, lo, hi, a, b, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """For each (W, V), the z maximising the log Nash product on the frontier, and that maximum."""
-    z = np.clip(
-        alpha * W[:, None] - (1 - alpha) * (a[None, :] - V[:, None]) / b[None, :], lo[None, :], hi[None, :]
+    """For each (W, V), the z maximising the log Nash product on the frontier, and that maximum (call under
+    ``np.errstate(divide="ignore", invalid="ignore")``)."""
+    Wc, Vc = W[:, None], V[:, None]
+    z = np.minimum(np.maximum(alpha * Wc - (1 - alpha) * (a - Vc) / b, lo), hi)
+    gr = a + b * z - Vc
+    gu = Wc - z
+    obj = np.where(
+        (gr > MIN_GAIN) & (gu > MIN_GAIN),
+        alpha * np.log(np.maximum(gr, _EPS)) + (1 - alpha) * np.log(np.maximum(gu, _EPS)),
+        -np.inf,
     )
-    gr = a[None, :] + b[None, :] * z - V[:, None]
-    gu = W[:, None] - z
-    with np.errstate(divide="ignore", invalid="ignore"):
-        obj = np.where(
-            (gr > MIN_GAIN) & (gu > MIN_GAIN),
-            alpha * np.log(np.maximum(gr, _EPS)) + (1 - alpha) * np.log(np.maximum(gu, _EPS)),
-            -np.inf,
-        )
-    j = np.argmax(obj, axis=1)
+    j = obj.argmax(axis=1)
     rows = np.arange(len(W))
     return z[rows, j], obj[rows, j]
+
+
+def _sorted_unique(n: np.ndarray, top: int) -> np.ndarray:
+    """The distinct values of the non-negative integers ``n`` (all <= ``top``), ascending."""
+    if top < 4 * len(n):  # a mark per possible value is cheaper than a sort
+        seen = np.zeros(top + 1, dtype=bool)
+        seen[n] = True
+        return seen.nonzero()[0]
+    n = np.sort(n)
+    return n[np.concatenate(([True], n[1:] != n[:-1]))] if len(n) else n
 
 
 def nash_release(
@@ -209,43 +226,39 @@ def nash_release(
     if order.size == 0:
         return no_deal(n_cls)
     wc, vc, mc = w[order], v[order], counts[order]
-    bounds = np.concatenate(([0], np.cumsum(mc)))
-    Wb = np.concatenate(([0.0], np.cumsum(wc * mc)))
-    Vb = np.concatenate(([0.0], np.cumsum(vc * mc)))
+    bounds = _cumsum0(mc)
+    Wb = _cumsum0(wc * mc)
+    Vb = _cumsum0(vc * mc)
     lo, hi, a, b = frontier.pieces()
     a = a - fixed_cost  # the clause cost shifts the regime's side of every piece
 
-    # Candidates, per (class c, piece s), as offsets k within the class (0 <= k <= m_c).
-    C, S = len(order), len(lo)
+    # Candidates, per (class c, piece s), as offsets k within the class (0 <= k <= m_c): the class bounds
+    # (k = 0 and k = m_c), and, for each end of the piece, where the unclipped z enters or leaves it and the
+    # stationary point of the clipped objective, each rounded down and up.
     W0, V0 = Wb[:-1, None], Vb[:-1, None]
     wk, vk, mk = wc[:, None], vc[:, None], mc[:, None].astype(float)
-    A_, B_, lo_, hi_ = a[None, :], b[None, :], lo[None, :], hi[None, :]
-    cands = [np.zeros((C, S)), np.broadcast_to(mk, (C, S))]
-    z0 = alpha * W0 - (1 - alpha) * (A_ - V0) / B_
-    slope = alpha * wk + (1 - alpha) * vk / B_
     with np.errstate(divide="ignore", invalid="ignore"):
-        for target in (lo_, hi_):
-            cands.append((target - z0) / slope)  # where the unclipped z enters or leaves the piece
-            Aa = A_ + B_ * target - V0
-            Bb = W0 - target
-            cands.append((1 - alpha) * Aa / np.maximum(vk, _EPS) - alpha * Bb / np.maximum(wk, _EPS))
-    k = np.stack(cands)  # (n_cand, C, S)
-    k = np.where(np.isfinite(k), k, 0.0)
-    k = np.concatenate([np.floor(k), np.ceil(k)])
-    k = np.clip(k, 0, mk[None, :, :])
-    n = (bounds[:-1][None, :, None] + k).ravel().astype(np.int64)
-    n = np.unique(n[n >= 1])
-    if n.size == 0:
-        return no_deal(n_cls)
-    cls = np.searchsorted(bounds, n, side="left") - 1  # class containing the n-th prisoner
-    W = Wb[cls] + wc[cls] * (n - bounds[cls])
-    V = Vb[cls] + vc[cls] * (n - bounds[cls])
-    z, obj = _best_z(W, V, lo, hi, a, b, alpha)
-    best = int(np.argmax(obj))
-    if not np.isfinite(obj[best]):
+        z0 = alpha * W0 - (1 - alpha) * (a - V0) / b
+        slope = alpha * wk + (1 - alpha) * vk / b
+        vmax, wmax = np.maximum(vk, _EPS), np.maximum(wk, _EPS)
+        k = np.empty((4, len(order), len(lo)))
+        for i, target in enumerate((lo, hi)):
+            k[2 * i] = (target - z0) / slope
+            k[2 * i + 1] = (1 - alpha) * (a + b * target - V0) / vmax - alpha * (W0 - target) / wmax
+        k[~np.isfinite(k)] = 0.0
+        offsets = np.minimum(np.maximum(np.concatenate([np.floor(k), np.ceil(k)]), 0.0), mk)
+        n = (bounds[:-1, None] + offsets.astype(np.int64)).ravel()
+        n = _sorted_unique(np.concatenate([n[n >= 1], bounds[1:]]), int(bounds[-1]))
+        cls = bounds.searchsorted(n, side="left") - 1  # class containing the n-th prisoner
+        within = n - bounds[cls]
+        W = Wb[cls] + wc[cls] * within
+        V = Vb[cls] + vc[cls] * within
+        z, obj = _best_z(W, V, lo, hi, a, b, alpha)
+    best = int(obj.argmax())
+    if not math.isfinite(obj[best]):
         return no_deal(n_cls)
     n_best, z_best = int(n[best]), float(z[best])
-    taken_sorted = np.clip(n_best - bounds[:-1], 0, mc)
+    taken_sorted = np.minimum(np.maximum(n_best - bounds[:-1], 0), mc)
     taken = np.zeros(n_cls, dtype=np.int64)
     taken[order] = taken_sorted
     value = float(frontier.value(z_best))
@@ -321,29 +334,25 @@ def expand_escalation(
     """
     w, v = np.asarray(w, float), np.asarray(v, float)
     counts, escalate = np.asarray(counts, np.int64), np.asarray(escalate, bool)
-    plain = np.flatnonzero(~escalate | (counts <= 0))
-    ws, vs, ms, parent = [w[plain]], [v[plain]], [counts[plain]], [plain]
-    esc = np.flatnonzero(escalate & (counts > 0))
-    if esc.size:
-        ranked = esc[release_order(w[esc], v[esc])]
-        units = np.repeat(ranked, np.minimum(counts[ranked], depth))[:depth]  # the first `depth` prisoners
-        k = np.arange(len(units))
-        ws.append(w[units])
-        vs.append(v[units] + step[units] * k)
-        ms.append(np.ones(len(units), dtype=np.int64))
-        parent.append(units)
-        used = np.bincount(units, minlength=len(w))
-        rest = esc[counts[esc] > used[esc]]
-        ws.append(w[rest])
-        vs.append(v[rest] + step[rest] * depth)
-        ms.append(counts[rest] - used[rest])
-        parent.append(rest)
-    return (
-        np.concatenate(ws).astype(float),
-        np.concatenate(vs).astype(float),
-        np.concatenate(ms).astype(np.int64),
-        np.concatenate(parent).astype(np.int64),
-    )
+    live = escalate & (counts > 0)
+    plain = (~live).nonzero()[0]
+    esc = live.nonzero()[0]
+    if not esc.size:
+        return w[plain], v[plain], counts[plain], plain
+    ranked = esc[release_order(w[esc], v[esc])]
+    units = ranked.repeat(np.minimum(counts[ranked], depth))[:depth]  # the first `depth` prisoners
+    used = np.bincount(units, minlength=len(w))
+    rest = esc[counts[esc] > used[esc]]
+    # the plain classes, then the first `depth` escalating prisoners one by one, then the rest of each class
+    parent = np.concatenate((plain, units, rest))
+    first, lump = len(plain), len(plain) + len(units)
+    v_out = v[parent]
+    v_out[first:lump] += step[units] * np.arange(len(units))
+    v_out[lump:] += step[rest] * depth
+    m_out = counts[parent]
+    m_out[first:lump] = 1
+    m_out[lump:] -= used[rest]
+    return w[parent], v_out, m_out, parent
 
 
 def escalate_in_order(
@@ -366,17 +375,16 @@ def escalate_in_order(
     if per_prisoner <= 0 or total == 0:
         return w[order], v[order], m, order
     size = max(1, -(-total // blocks))
-    ends = np.cumsum(m)
-    starts = ends - m
+    ends = m.cumsum()
     # cut points: class ends and block boundaries, merged along the order
-    cuts = np.union1d(ends, np.arange(size, total, size))
-    lo = np.concatenate(([0], cuts[:-1]))
-    which = np.searchsorted(ends, lo, side="right")  # class of each piece
+    cuts = _sorted_unique(np.concatenate((ends, np.arange(size, total, size))), total)
+    lo = np.zeros(len(cuts), dtype=cuts.dtype)
+    lo[1:] = cuts[:-1]
+    which = ends.searchsorted(lo, side="right")  # class of each piece
     take = cuts - lo
     mid = lo + (take - 1) / 2.0
     parent = order[which]
-    del starts
-    return w[parent], v[parent] + per_prisoner * mid, take.astype(np.int64), parent
+    return w[parent], v[parent] + per_prisoner * mid, take, parent
 
 
 def sale_factor(hazard: float | np.ndarray, discount: float, months: float | np.ndarray) -> np.ndarray:
@@ -385,12 +393,23 @@ def sale_factor(hazard: float | np.ndarray, discount: float, months: float | np.
     With a round each month with probability ``h`` and a monthly discount ``d``:
     ``D = sum_{m=1..r} d^m h (1 - h)^(m - 1) = h d (1 - q^r) / (1 - q)``, ``q = d (1 - h)``.
     """
+    r = np.maximum(np.asarray(months, float), 0.0)
+    if isinstance(hazard, float):  # one hazard (the monthly loop): the same operations on a Python float
+        return sale_factor_clipped(hazard, discount, r)
     h = np.clip(np.asarray(hazard, float), 0.0, 1.0)
     q = discount * (1.0 - h)
-    r = np.maximum(np.asarray(months, float), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = h * discount * (1.0 - q**r) / np.maximum(1.0 - q, 1e-12)
     return np.where(h > 0, out, 0.0)
+
+
+def sale_factor_clipped(hazard: float, discount: float, r: np.ndarray) -> np.ndarray:
+    """:func:`sale_factor` of one hazard (a float) for months ``r`` already clipped at 0 (an array)."""
+    h = hazard if hazard != hazard else min(max(hazard, 0.0), 1.0)
+    if not h > 0:
+        return np.zeros(r.shape)
+    q = discount * (1.0 - h)
+    return h * discount * (1.0 - q**r) / max(1.0 - q, 1e-12)
 
 
 def annuity(discount: float, months: float | np.ndarray) -> np.ndarray:

@@ -54,6 +54,8 @@ class Counterpart(mesa.Agent):
         ins = [params.instruments[i] for i in self.inst]
         self.level = np.array([i.level for i in ins], dtype=float)
         self.level0 = self.level.copy()  # the levels at the start of the run
+        self.gained = np.zeros(len(ins))  # how far each level is below its start (relief gained)
+        self.gained_any = False
         self.value0 = np.array([i.value for i in ins], dtype=float)
         self.cost = np.array([i.cost for i in ins], dtype=float)
         self.complement = [
@@ -61,6 +63,7 @@ class Counterpart(mesa.Agent):
         ]
         self.revoked = np.zeros(len(ins))
         self.recovery = np.array([i.recovery_months for i in ins], dtype=float)
+        self._recovers = bool(self.recovery.any())
         cls = model.registry.classes
         base = np.array([params.worth_ordinary, params.worth_notable, params.worth_symbol])[cls.profile]
         tie_bit = model.tie_bit(params.tie)
@@ -115,17 +118,27 @@ class Counterpart(mesa.Agent):
         if self._rv_key == m.epoch:
             return self._rv
         v = self.value0 * m.regime.relief_multiplier()
-        for j, (comp, share) in enumerate(self.complement):
-            if comp is not None:
-                other = m.counterparts[comp[0]]
-                v[j] *= share + (1.0 - share) * (1.0 - other.level[other.inst.index(comp[1])])
+        if self._complements is None:  # (instrument, the counterpart and instrument it complements, share)
+            self._complements = [
+                (j, m.counterparts[comp[0]], m.counterparts[comp[0]].inst.index(comp[1]), share)
+                for j, (comp, share) in enumerate(self.complement)
+                if comp is not None
+            ]
+        for j, other, i, share in self._complements:
+            v[j] *= share + (1.0 - share) * (1.0 - other.level[i])
         keep = 1.0 - m.regime.revocation_risk(self.name)
-        self._rv_key, self._rv = m.epoch, v * keep ** (1.0 + self.revoked)
+        key = (keep, self.revoked.tobytes())  # the discount changes only with beliefs and revocations
+        if key != self._keep_key:
+            self._keep_key, self._keep = key, keep ** (1.0 + self.revoked)
+        self._rv_key, self._rv = m.epoch, v * self._keep
+        self._remaining = float(self.level @ self._rv) if len(self.level) else 0.0
         return self._rv
 
     def remaining_relief(self) -> float:
         """Value to the regime of everything it still holds in force (RU)."""
-        return float(self.level @ self.relief_values()) if len(self.level) else 0.0
+        if self._rv_key != self.model.epoch:
+            self.relief_values()
+        return self._remaining
 
     def leverage_left(self) -> float:
         """Cost to it of everything it still holds in force (RU)."""
@@ -140,6 +153,8 @@ class Counterpart(mesa.Agent):
         return self._pressure
 
     _pressure_key, _pressure = -1, 0.0
+    _complements: list | None = None
+    _keep_key: tuple = ()
 
     def held_equivalents(self) -> float:
         """Prisoners held, in ordinary-prisoner equivalents in its eyes."""
@@ -205,11 +220,12 @@ class Counterpart(mesa.Agent):
             return bg.no_deal(0), info  # nothing to offer, or nobody to release
         counts, left = reg.counts_by_bin(m.t)
         flat = counts.ravel()
-        cells = np.flatnonzero(flat > 0)
+        cells = (flat > 0).nonzero()[0]
         info["cells"] = cells
         cls_of = cells // N_BINS
         months = left.ravel()[cells]
-        v = rg.cell_values(cls_of, months, self.p.expel_share)
+        ann = bg.annuity(rg.rp.discount, months)  # the control a prisoner gives a month, over its months left
+        v = rg.cell_values(cls_of, months, self.p.expel_share, annuity=ann)
         w = self.p.value_per_prisoner * self.worth[cls_of]
         cost = self.cost * (1.0 + mu)
         if grand_share is not None:
@@ -227,7 +243,7 @@ class Counterpart(mesa.Agent):
             * rp.control_symbol
             * rg.threat()
             * (1.0 - rp.expulsion_discount * self.p.expel_share)
-            * bg.annuity(rp.discount, months)
+            * ann
         )
         w2, v2, n2, parent = bg.expand_escalation(w, v, flat[cells], symbol, step)
         w3, v3, n3, parent3 = bg.escalate_in_order(w2, v2, n2, rp.release_escalation / max(reg.held, 1))
@@ -327,7 +343,7 @@ class Counterpart(mesa.Agent):
     def recover(self) -> None:
         """Concessions that can be given again return towards the case file's level: ``level += (level0 -
         level) / recovery_months`` a month (only instruments with ``recovery_months`` > 0)."""
-        if not self.recovery.any():
+        if not self._recovers:
             return
         gap = (self.level0 - self.level) * (self.recovery > 0)
         if (gap > 1e-12).any():
@@ -337,6 +353,8 @@ class Counterpart(mesa.Agent):
     def set_levels(self, levels: np.ndarray) -> None:
         """Set the levels of all its instruments (every change goes through here: cached values refresh)."""
         self.level = np.asarray(levels, dtype=float).copy()
+        self.gained = np.maximum(self.level0 - self.level, 0.0)
+        self.gained_any = bool(self.gained.any())
         self.model.epoch += 1
 
     def set_one(self, j: int, level: float) -> None:
@@ -623,6 +641,8 @@ class EuropeanUnion(Counterpart):
         super().__init__(model, name, params)
         self.stock0 = model.registry.held
 
+    _step_key, _step_value = -1, 0.0
+
     def trades(self) -> bool:
         return self.p.stance == "relaxed"
 
@@ -633,7 +653,11 @@ class EuropeanUnion(Counterpart):
         p = self.p
         if not len(self.level) or self.reference <= 0:
             return 0.0
-        v = min(p.step, float(1.0 - self.level.max())) * float(self.relief_values().max())
+        if self._step_key != self.model.epoch:
+            values = self.relief_values()
+            self._step_key = self.model.epoch
+            self._step_value = min(p.step, float(1.0 - self.level.max())) * float(values.max())
+        v = self._step_value
         idx, _ = self.index()
         dens = norm_pdf((idx - p.tighten_above) / p.index_noise) / p.index_noise
         m = self.model

@@ -16,6 +16,7 @@ import numpy as np
 
 from .calendar import month_index, month_text
 from .counterparts import KINDS, Counterpart
+from .numerics import clip01
 from .opposition import Opposition
 from .params import COUNTERPARTS, ScenarioParams
 from .prisoners import (
@@ -130,7 +131,10 @@ class RepressionBargaining(mesa.Model):
             *BASE_OUTPUTS,
             *(f"level_{n}_{i}" for n, c in self.counterparts.items() for i in c.inst),
         )
-        self.out = {name: np.zeros(self.months) for name in self.outputs}
+        # one row per output (a month is a column of it): ``out`` maps each name to its row
+        self._table = np.zeros((len(self.outputs), self.months))
+        self.out = {name: self._table[j] for j, name in enumerate(self.outputs)}
+        self._levels = [(c, j) for c in self.counterparts.values() for j in range(len(c.inst))]
         self.deals: list[dict] = []
         self.decisions: list[tuple] = []
         self.recorded = 0
@@ -201,16 +205,15 @@ class RepressionBargaining(mesa.Model):
         lifted below the levels they started from (RU); designations made and traded away again net out."""
         if self._relief_key != self.epoch:
             self._relief_key = self.epoch
-            self._relief = float(
-                sum(
-                    (np.maximum(c.level0 - c.level, 0.0) @ c.relief_values())
-                    for c in self.counterparts.values()
-                    if len(c.level)
-                )
-            )
+            # a counterpart that has lifted nothing adds +0.0, which leaves the sum as it is: skipped
+            self._relief = float(sum((c.gained @ c.relief_values()) for c in self._lifted_any()))
         return self._relief
 
     _relief_key, _relief = -1, 0.0
+
+    def _lifted_any(self) -> list[Counterpart]:
+        """The counterparts with an instrument below its level at the start."""
+        return [c for c in self.counterparts.values() if c.gained_any]
 
     # ---------------------------------------------------------------- the month
     def step(self) -> None:
@@ -243,9 +246,7 @@ class RepressionBargaining(mesa.Model):
         self._apply_events()
         self.regime.update_need()
         if t > self.t0:  # Russia's support drifts a month at a time (so a saved state carries it on)
-            self.russia_support = float(
-                np.clip(self.russia_support + self.params.russia.support_trend, 0.0, 1.0)
-            )
+            self.russia_support = clip01(self.russia_support + self.params.russia.support_trend)
         self.epoch += 1  # need and Russia's support change what relief is worth: cached values refresh
 
         served = reg.due_now(t)
@@ -296,9 +297,7 @@ class RepressionBargaining(mesa.Model):
                 self.rng, k, self.tie_shares, rp.arrest_share_symbol, rp.arrest_share_notable
             )
             sentence = draw_sentences(self.rng, profile, pop)
-            self.registry.add(
-                np.full(k, self.t, dtype=np.int32), sentence, profile, ties, np.zeros(k, dtype=bool)
-            )
+            self.registry.add(self.t, sentence, profile, ties, False)
         return k
 
     def _rearrest(self) -> int:
@@ -375,7 +374,8 @@ class RepressionBargaining(mesa.Model):
                 if bit:
                     drawn = np.where((ties & bit) != 0, j, drawn)
             dest = np.where(expel & (drawn > 0), drawn, 0)
-        high = reg.profile[idx] == Profile.SYMBOL
+        profile = reg.profile[idx]
+        high = profile == Profile.SYMBOL
         expelled = dest > 0
         reg.remove(
             idx,
@@ -385,27 +385,33 @@ class RepressionBargaining(mesa.Model):
             parole=parole & ~expelled,
             denationalised=expelled & denationalise,
         )
-        equivalents = float(c.worth[reg.cls[idx]].sum())
+        cls = reg.cls[idx]
+        equivalents = float(c.worth[cls].sum())
         self.regime.learn_price(c.name, relief_value, equivalents)
         c.deal_values.append(relief_value)
         c.paid.append((float(relief_cost), equivalents))
         c.dealt = True
         self.month_rounds.add(c.name)
+        n_expelled = int(np.count_nonzero(expelled))
+        n_high = int(np.count_nonzero(high))
+        n_high_expelled = int(np.count_nonzero(expelled & high))
         self.month_deal += n
-        self.month_expelled += int(expelled.sum())
-        self.month_high += int(high.sum())
-        self.month_symbols_expelled += int((expelled & high).sum())
-        own = c.tied_classes[reg.cls[idx]]
+        self.month_expelled += n_expelled
+        self.month_high += n_high
+        self.month_symbols_expelled += n_high_expelled
+        own = c.tied_classes[cls]
+        to = np.bincount(dest, minlength=len(self.dest_names)).tolist() if n else [0] * len(self.dest_names)
         row = {
             "month": month_text(self.t), "counterpart": c.name,
             "policy": getattr(c, "policy", ""), "replayed": replayed,
-            "released": int(n), "released_high_profile": int(high.sum()),
-            "released_notable": int((reg.profile[idx] == Profile.NOTABLE).sum()),
-            "released_tied": int(own.sum()), "released_other_ties": int(((ties != 0) & ~own).sum()),
-            "expelled": int(expelled.sum()), "expelled_high_profile": int((expelled & high).sum()),
-            "denationalised": int((expelled & denationalise).sum()),
-            "paroled": int((~expelled).sum()) if parole else 0,
-            **{f"to_{d}": int(np.sum(dest == j)) for j, d in enumerate(self.dest_names)},
+            "released": int(n), "released_high_profile": n_high,
+            "released_notable": int(np.count_nonzero(profile == Profile.NOTABLE)),
+            "released_tied": int(np.count_nonzero(own)),
+            "released_other_ties": int(np.count_nonzero((ties != 0) & ~own)),
+            "expelled": n_expelled, "expelled_high_profile": n_high_expelled,
+            "denationalised": n_expelled if denationalise else 0,
+            "paroled": n - n_expelled if parole else 0,
+            **{f"to_{d}": to[j] for j, d in enumerate(self.dest_names)},
             "relief": float(relief_value), "relief_cost": float(relief_cost),
             "price_per_prisoner": float(relief_value) / max(n, 1),
             "instruments_lifted": ",".join(f"{i}:{x:.2f}" for i, x in zip(c.inst, lifted) if x > 1e-9),
@@ -569,64 +575,68 @@ class RepressionBargaining(mesa.Model):
 
     # ---------------------------------------------------------------- outputs
     def _record(self, arrests: int, rearrested: int, served: int, died: int) -> None:
-        i, o, reg, rg = self.recorded, self.out, self.registry, self.regime
+        i, reg, rg, op = self.recorded, self.registry, self.regime, self.opposition
         held = reg.held
         paroled_deal, paroled_pardon, parole_ended = reg.parole_flows(self.t)
-        o["in_prison"][i] = held
-        o["rearrests"][i] = rearrested
-        o["paroled"][i] = paroled_deal + paroled_pardon
-        o["died"][i] = died
         if self.params.case.counts_parole:
             # The list the monitor keeps: people on parole stay on it, so its flows are the moves onto and off
             # the list (ODD 7.10): a paroled release and a re-arrested parolee do not move it, a parole that
             # ends with the sentence does.
-            o["prisoners_held"][i] = held + reg.on_parole(self.t)
-            o["arrests"][i] = arrests - self.month_rearrested_parolees
-            o["released_deal"][i] = self.month_deal - paroled_deal
-            o["released_pardon"][i] = self.month_pardoned - paroled_pardon
-            o["released_served"][i] = served + parole_ended
+            listed = held + reg.on_parole(self.t)
+            flows = (
+                arrests - self.month_rearrested_parolees,
+                self.month_deal - paroled_deal,
+                self.month_pardoned - paroled_pardon,
+                served + parole_ended,
+            )
         else:
-            o["prisoners_held"][i] = held
-            o["arrests"][i] = arrests
-            o["released_deal"][i] = self.month_deal
-            o["released_pardon"][i] = self.month_pardoned
-            o["released_served"][i] = served
-        o["expelled"][i] = self.month_expelled
-        o["released_high_profile"][i] = self.month_high
+            listed, flows = held, (arrests, self.month_deal, self.month_pardoned, served)
         us, eu = self.counterparts.get("us"), self.counterparts.get("eu")
-        o["us_sanctions"][i] = us.pressure() if us is not None else 0.0
-        o["eu_sanctions"][i] = eu.pressure() if eu is not None else 0.0
-        o["learned_price"][i] = rg.price.get("us", max(rg.price.values(), default=0.0))
-        o["arrest_rate"][i] = rg.arrest_rate
-        o["control_value"][i] = rg.last["control"]
-        o["chip_value"][i] = rg.last["chip"]
-        o["external_cost"][i] = rg.last["external"]
-        o["regime_need"][i] = rg.need
-        o["russia_support"][i] = self.russia_support
-        o["regime_relief"][i] = self.relief_in_force()
-        op = self.opposition
-        o["mobilisation"][i] = op.mobilisation
-        o["perceived_participation"][i] = op.perceived
-        o["exiles"][i] = op.exiles
-        o["lobbying"][i] = op.lobbying()
-        o["fragmentation"][i] = op.fragmentation()
-        o["opposition_centres"][i] = len(op.centres)
-        o["transit_open"][i] = float(any(c.level[j] < 0.5 for c, j in self._potash_like))
-        o["high_profile_held"][i] = reg.count_held_where(profile=Profile.SYMBOL)
-        o["tied_held"][i] = reg.count_held_where(tie_mask=self.classes.valued)
-        o["rounds"][i] = len(self.month_rounds)
-        o["deal"][i] = float(bool(self.month_deal_rows))
-        o["snapbacks"][i] = self.month_snapbacks
-        o["designations"][i] = self.month_designations
-        o["incidents"][i] = self.month_incidents
-        o["cheating"][i] = float(rg.cheating)
-        o["round_belief"][i] = rg.round_belief.get("us", 0.0)
-        o["revocation_belief"][i] = rg.revocation.get("us", 0.0)
-        o["crackdown"][i] = rg.crackdown
-        for n, c in self.counterparts.items():
-            for j, name in enumerate(c.inst):
-                o[f"level_{n}_{name}"][i] = c.level[j]
-        self.monthly_decision[i] = (rg.last["control"], rg.last["chip"], rg.last["external"], rg.arrest_rate)
+        last = rg.last
+        # in the order of BASE_OUTPUTS, then the instruments' levels
+        self._table[:, i] = (
+            listed,  # prisoners_held
+            held,  # in_prison
+            flows[0],  # arrests
+            rearrested,
+            flows[1],  # released_deal
+            flows[2],  # released_pardon
+            flows[3],  # released_served
+            died,
+            paroled_deal + paroled_pardon,  # paroled
+            self.month_expelled,  # expelled
+            self.month_high,  # released_high_profile
+            us.pressure() if us is not None else 0.0,  # us_sanctions
+            eu.pressure() if eu is not None else 0.0,  # eu_sanctions
+            rg.price.get("us", max(rg.price.values(), default=0.0)),  # learned_price
+            rg.arrest_rate,
+            last["control"],  # control_value
+            last["chip"],  # chip_value
+            last["external"],  # external_cost
+            rg.need,  # regime_need
+            self.russia_support,
+            self.relief_in_force(),  # regime_relief
+            op.mobilisation,
+            op.perceived,  # perceived_participation
+            op.exiles,
+            op.lobbying(),
+            op.fragmentation(),
+            len(op.centres),  # opposition_centres
+            float(any(c.level[j] < 0.5 for c, j in self._potash_like)),  # transit_open
+            reg.count_held_where(profile=Profile.SYMBOL),  # high_profile_held
+            reg.count_held_where(tie_mask=self.classes.valued),  # tied_held
+            len(self.month_rounds),  # rounds
+            float(bool(self.month_deal_rows)),  # deal
+            self.month_snapbacks,  # snapbacks
+            self.month_designations,  # designations
+            self.month_incidents,  # incidents
+            float(rg.cheating),  # cheating
+            rg.round_belief.get("us", 0.0),  # round_belief
+            rg.revocation.get("us", 0.0),  # revocation_belief
+            rg.crackdown,
+            *(c.level[j] for c, j in self._levels),
+        )
+        self.monthly_decision[i] = (last["control"], last["chip"], last["external"], rg.arrest_rate)
         self.recorded += 1
 
     @property

@@ -8,6 +8,13 @@ _SQRT2 = math.sqrt(2.0)
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 
 
+def clip01(x: float) -> float:
+    """``float(np.clip(x, 0.0, 1.0))`` without numpy (NaN stays NaN, -0.0 stays -0.0, as there)."""
+    if x < 0.0:
+        return 0.0
+    return 1.0 if x > 1.0 else x
+
+
 def norm_cdf(z: float) -> float:
     """Standard normal distribution function."""
     return 0.5 * math.erfc(-z / _SQRT2)

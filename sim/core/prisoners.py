@@ -18,6 +18,7 @@ re-arrests counted among arrests).
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 
 import numpy as np
@@ -47,6 +48,8 @@ class Profile(IntEnum):
 #: Remaining-sentence bins the bargaining rule distinguishes: months left in [1, 12], [13, 48], [49, inf).
 BIN_EDGES = (0, 12, 48)
 N_BINS = len(BIN_EDGES)
+_BIN_UPPER = np.asarray(BIN_EDGES[1:])
+_TIE_BITS = 1 << np.arange(15, dtype=np.int64)  # the bit of each tie in a tie mask
 
 
 class ClassMap:
@@ -78,11 +81,16 @@ class ClassMap:
         self.ties = np.zeros(self.n, dtype=np.int16)
         for j, b in enumerate(bits):
             self.ties |= (((c >> j) & 1) << b).astype(np.int16)
+        # the class code of every (profile, tie mask, health), looked up by code()
+        self._code = (
+            (np.arange(3)[:, None, None] * self.combos + combo[None, :, None]) * 2
+            + np.arange(2)[None, None, :]
+        ).astype(np.int16)
 
     def code(self, profile: np.ndarray, ties: np.ndarray, poor: np.ndarray) -> np.ndarray:
-        """Class code of each prisoner."""
-        combo = self._combo_of_mask[ties.astype(np.int64) & 0xFF]
-        return ((profile.astype(np.int16) * self.combos + combo) * 2 + poor.astype(np.int16)).astype(np.int16)
+        """Class code of each prisoner: ``(profile x combos + valued-tie combination) x 2 + poor health``."""
+        ties = np.asarray(ties).astype(np.int64) & 0xFF
+        return self._code[profile, ties, np.asarray(poor, dtype=bool).view(np.int8)]
 
 
 class Registry:
@@ -118,18 +126,26 @@ class Registry:
         "parole": np.bool_,
         "denationalised": np.bool_,
     }
+    #: What a row holds before it is registered (0 otherwise): a held spell has no release month or
+    #: destination yet, so registering one leaves these as they are.
+    _FRESH = {"release": -1, "dest": -1}
 
     def __init__(self, classes: ClassMap, base: int, capacity: int = 1024) -> None:
         self.classes = classes
         self.n = 0
         self.next_person = 0
         for name, dtype in self._COLUMNS.items():
-            setattr(self, name, np.zeros(max(capacity, 16), dtype=dtype))
+            setattr(self, name, np.full(max(capacity, 16), self._FRESH.get(name, 0), dtype=dtype))
         self.class_counts = np.zeros(classes.n, dtype=np.int64)
         self.version = 0  # changes whenever the class counts change
+        self._held_key, self._held = -1, 0
         self.base = int(base)
-        self._due: dict[int, list[int]] = {}
+        self._due: dict[int, list[int]] = {}  # due month -> rows, for the spells added a few at a time
+        # bulk adds: their rows sorted by due month, and where each month's rows are in that order
+        self._due_sorted: list[tuple[dict[int, tuple[int, int]], np.ndarray]] = []
         self._selectors: dict[tuple[int | None, int], np.ndarray] = {}
+        self._scan_key: tuple[int, int] = (-1, 0)
+        self._scanned: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0, np.int64),) * 3
 
     # ------------------------------------------------------------------ building
     def _grow(self, need: int) -> None:
@@ -139,7 +155,7 @@ class Registry:
         new_cap = max(need, 2 * cap)
         for name in self._COLUMNS:
             old = getattr(self, name)
-            arr = np.zeros(new_cap, dtype=old.dtype)
+            arr = np.full(new_cap, self._FRESH.get(name, 0), dtype=old.dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
 
@@ -155,12 +171,12 @@ class Registry:
         """Register new spells (held); returns their row indices.
 
         Args:
-            arrest: arrest month of each (month index).
+            arrest: arrest month of each (month index), or one month for all.
             sentence: sentence in months (at least 1).
-            profile, ties, poor: profile code, tie bit mask, poor health.
+            profile, ties, poor: profile code, tie bit mask, poor health (one value for all, or each's).
             person: person ids for re-arrests; new persons get fresh ids when None.
         """
-        k = len(arrest)
+        k = len(sentence)
         self._grow(self.n + k)
         sl = slice(self.n, self.n + k)
         idx = np.arange(self.n, self.n + k)
@@ -169,36 +185,39 @@ class Registry:
             self.next_person += k
         self.person[sl] = person
         self.arrest[sl] = arrest
-        self.due[sl] = arrest + np.maximum(sentence, 1)
-        self.release[sl] = -1
+        due = self.due[sl]
+        due[:] = arrest + np.maximum(sentence, 1)
         self.profile[sl] = profile
         self.ties[sl] = ties
-        self.cls[sl] = self.classes.code(profile, ties, poor)
+        cls = self.classes.code(profile, ties, poor)
+        self.cls[sl] = cls
         self.poor[sl] = poor
-        self.status[sl] = Status.HELD
-        self.dest[sl] = -1
-        self.parole[sl] = False
-        self.denationalised[sl] = False
+        # status (HELD = 0), release and dest (-1), parole and denationalised (False): rows past n have never
+        # been written, they hold what a held spell has (_FRESH)
         self.n += k
-        self.class_counts += np.bincount(self.cls[sl], minlength=self.classes.n)
+        self.class_counts += np.bincount(cls, minlength=self.classes.n)
         self.version += 1
-        due = self.due[sl]
-        buckets = self._due
-        if k <= 256:  # a month's arrests: a plain loop is cheaper than grouping
-            for month, i in zip(due.tolist(), idx.tolist()):
-                buckets.setdefault(month, []).append(i)
-        else:  # a synthesised stock: group by due month
+        if k <= 256:  # a month's arrests: a plain loop is cheaper than sorting
+            buckets = self._due
+            for i, month in enumerate(due.tolist(), start=sl.start):
+                if month in buckets:
+                    buckets[month].append(i)
+                else:
+                    buckets[month] = [i]
+        else:  # a synthesised stock: sorted by due month (rows ascending within a month)
             order = np.argsort(due, kind="stable")
-            months, first = np.unique(due[order], return_index=True)
-            for month, part in zip(months.tolist(), np.split(idx[order], first[1:])):
-                buckets.setdefault(month, []).extend(part.tolist())
+            months, first, size = np.unique(due[order], return_index=True, return_counts=True)
+            where = {m: (f, f + c) for m, f, c in zip(months.tolist(), first.tolist(), size.tolist())}
+            self._due_sorted.append((where, idx[order]))
         return idx
 
     # ------------------------------------------------------------------ queries
     @property
     def held(self) -> int:
         """Prisoners held now."""
-        return int(self.class_counts.sum())
+        if self._held_key != self.version:
+            self._held_key, self._held = self.version, int(self.class_counts.sum())
+        return self._held
 
     def held_mask(self) -> np.ndarray:
         """Boolean mask over registered rows: held now (a scan; use in selections only)."""
@@ -212,17 +231,30 @@ class Registry:
             (counts, months_left): arrays of shape (classes, bins); months left is the mean over the bin's
             prisoners (the bin's lower edge + 1 where empty).
         """
-        n = self.n
-        held = np.flatnonzero(self.status[:n] == Status.HELD)
-        left = (self.due[held] - month).astype(np.int64)
-        b = np.searchsorted(np.asarray(BIN_EDGES[1:]), left, side="left")
-        cell = self.cls[held].astype(np.int64) * N_BINS + b
+        _, left, cell = self._scan(month)
         size = self.classes.n * N_BINS
         counts = np.bincount(cell, minlength=size)
         sums = np.bincount(cell, weights=left, minlength=size)
-        lower = np.tile(np.asarray(BIN_EDGES, float) + 1, self.classes.n)
-        mean = np.where(counts > 0, sums / np.maximum(counts, 1), lower)
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), self._empty_bin_months())
         return counts.reshape(-1, N_BINS), mean.reshape(-1, N_BINS)
+
+    def _empty_bin_months(self) -> np.ndarray:
+        """Months left reported for an empty (class, bin) cell: the bin's lower edge + 1."""
+        if getattr(self, "_lower", None) is None:
+            self._lower = np.tile(np.asarray(BIN_EDGES, float) + 1, self.classes.n)
+        return self._lower
+
+    def _scan(self, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows held now, their months left at ``month`` and their (class, remaining-sentence bin) cell code
+        (a scan, kept until the registry or the month changes)."""
+        key = (self.version, month)
+        if key != self._scan_key:
+            n = self.n
+            held = (self.status[:n] == Status.HELD).nonzero()[0]
+            left = (self.due[held] - month).astype(np.int64)
+            cell = self.cls[held].astype(np.int64) * N_BINS + _BIN_UPPER.searchsorted(left, side="left")
+            self._scan_key, self._scanned = key, (held, left, cell)
+        return self._scanned
 
     def count_held_where(self, profile: int | None = None, tie_mask: int = 0) -> int:
         """Held prisoners with a profile and/or any of the tie bits, from the class counts (no scan)."""
@@ -269,10 +301,17 @@ class Registry:
 
     def due_now(self, month: int) -> np.ndarray:
         """Held prisoners whose sentence ends in ``month`` (the bucket is consumed)."""
-        rows = self._due.pop(month, None)
-        if not rows:
+        parts = []
+        for where, rows in self._due_sorted:
+            span = where.pop(month, None)
+            if span is not None:
+                parts.append(rows[span[0] : span[1]])
+        small = self._due.pop(month, None)
+        if small:
+            parts.append(np.asarray(small, dtype=np.int64))
+        if not parts:
             return np.zeros(0, dtype=np.int64)
-        idx = np.asarray(rows, dtype=np.int64)
+        idx = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return idx[self.status[idx] == Status.HELD]
 
     def thin(self, rng: np.random.Generator, p_max: float) -> np.ndarray:
@@ -285,7 +324,8 @@ class Registry:
             return np.zeros(0, dtype=np.int64)
         cand = rng.integers(0, self.n, size=k)
         if k > 1:
-            cand = np.unique(cand)
+            cand.sort()
+            cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))]
         return cand[self.status[cand] == Status.HELD]
 
     def pick_cells(
@@ -293,18 +333,21 @@ class Registry:
     ) -> np.ndarray:
         """``k[i]`` held prisoners at random from each (class, remaining-sentence bin) cell ``cells[i]`` (code
         ``class * N_BINS + bin``), with one scan of the registry."""
-        n = self.n
-        held = np.flatnonzero(self.status[:n] == Status.HELD)
-        left = self.due[held] - month
-        code = self.cls[held].astype(np.int64) * N_BINS + np.searchsorted(np.asarray(BIN_EDGES[1:]), left)
-        order = np.argsort(code, kind="stable")
-        sorted_code = code[order]
+        held, _, code = self._scan(month)
+        todo = [(c, w) for c, w in zip(np.asarray(cells).tolist(), np.asarray(k).tolist()) if w > 0]
+        if len(todo) > 8:  # many cells: group the rows of the cells wanted (a stable sort keeps row order)
+            wanted = np.zeros(self.classes.n * N_BINS, dtype=bool)
+            wanted[[c for c, _ in todo]] = True
+            sub = wanted[code]
+            held, code = held[sub], code[sub]
+            order = np.argsort(code, kind="stable")
+            held, code = held[order], code[order]
         out = []
-        for cell, want in zip(np.asarray(cells).tolist(), np.asarray(k).tolist()):
-            if want <= 0:
-                continue
-            lo, hi = np.searchsorted(sorted_code, [cell, cell + 1])
-            pool = held[order[lo:hi]]
+        for cell, want in todo:
+            if len(todo) > 8:
+                pool = held[code.searchsorted(cell, "left") : code.searchsorted(cell, "right")]
+            else:  # the cell's rows in row order
+                pool = held[code == cell]
             out.append(pool if want >= len(pool) else rng.choice(pool, size=int(want), replace=False))
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
@@ -377,20 +420,26 @@ def draw_profiles_and_ties(
     """Draw profile codes (with the given shares) and tie bit masks (bit i with probability
     ``tie_shares[i]``)."""
     u = rng.random((1 + len(tie_shares), k))
-    profile = (u[0] < share_symbol + share_notable).astype(np.int8) + (u[0] < share_symbol)
-    ties = np.zeros(k, dtype=np.int16)
-    for i, s in enumerate(tie_shares):
-        ties |= (u[1 + i] < s).astype(np.int16) << i
-    return profile.astype(np.int8), ties
+    profile = (u[0] < share_symbol + share_notable).view(np.int8) + (u[0] < share_symbol).view(np.int8)
+    has = u[1:] < np.asarray(tie_shares, float)[:, None]  # (tie, prisoner)
+    return profile, (_TIE_BITS[: len(tie_shares)] @ has).astype(np.int16)  # the sum of distinct bits
 
 
 def draw_sentences(rng: np.random.Generator, profile: np.ndarray, pop: PopulationParams) -> np.ndarray:
     """Sentences in months: log-normal around the profile's median (years x 12)."""
-    median = (
-        np.array([pop.sentence_ordinary_years, pop.sentence_notable_years, pop.sentence_symbol_years]) * 12
+    median = _median_months(
+        pop.sentence_ordinary_years, pop.sentence_notable_years, pop.sentence_symbol_years
     )
     s = median[profile] * np.exp(pop.sentence_spread * rng.standard_normal(len(profile)))
-    return np.maximum(np.rint(s), 1).astype(np.int32)
+    return np.maximum(np.rint(s, out=s), 1, out=s).astype(np.int32)
+
+
+@functools.lru_cache(maxsize=64)
+def _median_months(ordinary: float, notable: float, symbol: float) -> np.ndarray:
+    """Median sentence of each profile in months, from years (read-only)."""
+    median = np.array([ordinary, notable, symbol]) * 12
+    median.flags.writeable = False
+    return median
 
 
 def synthesise_stock(

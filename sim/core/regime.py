@@ -112,7 +112,9 @@ class Regime(mesa.Agent):
             terms.append((h, scale, c.worth))
         return terms
 
-    def cell_values(self, cls: np.ndarray, months: np.ndarray, expel_share: float = 0.0) -> np.ndarray:
+    def cell_values(
+        self, cls: np.ndarray, months: np.ndarray, expel_share: float = 0.0, annuity: np.ndarray | None = None
+    ) -> np.ndarray:
         """Value of holding one prisoner of class ``cls[i]`` with ``months[i]`` months left (RU).
 
         ``v = c_k a(r) (1 - expulsion_discount x expel_share) + max_c D(h_c, delta, r) X_c p_c e_ck (1 -
@@ -126,10 +128,11 @@ class Regime(mesa.Agent):
         """
         rp = self.rp
         flow = self.control_flow()[cls] * (1.0 - rp.expulsion_discount * expel_share)
-        v = flow * bg.annuity(rp.discount, months)
+        r = np.maximum(np.asarray(months, float), 0.0)
+        v = flow * (bg.annuity(rp.discount, r) if annuity is None else annuity)
         best = np.zeros(np.shape(v))
         for h, scale, worth in self._chip_terms():
-            best = np.maximum(best, bg.sale_factor(h, rp.discount, months) * scale * worth[cls])
+            best = np.maximum(best, bg.sale_factor_clipped(h, rp.discount, r) * scale * worth[cls])
         return v + best
 
     def holding_values(self, months_left: np.ndarray, expel_share: float = 0.0) -> np.ndarray:
@@ -302,13 +305,13 @@ class Regime(mesa.Agent):
         m = self.model
         counts, left = m.registry.counts_by_bin(m.t)
         flat = counts.ravel()
-        cells = np.flatnonzero(flat > 0)
+        cells = (flat > 0).nonzero()[0]
         if cells.size == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64)
         v = self.cell_values(cells // N_BINS, left.ravel()[cells])
-        order = cells[np.argsort(v, kind="stable")]
-        cum = np.cumsum(flat[order])
-        last = min(int(np.searchsorted(cum, k)), len(cum) - 1)  # the cells up to this one cover k
+        order = cells[v.argsort(kind="stable")]
+        cum = flat[order].cumsum()
+        last = min(int(cum.searchsorted(k)), len(cum) - 1)  # the cells up to this one cover k
         take = flat[order[: last + 1]].copy()
         take[-1] -= max(0, int(cum[last]) - k)
         return m.registry.pick_cells(m.rng, m.t, order[: last + 1], take)
