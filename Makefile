@@ -43,7 +43,7 @@ browser:
 	  else echo "note: /usr/bin/chromium is missing and this is not root: sudo apt-get install chromium"; fi; fi
 
 test: venv browser lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # ruff: style and correctness checks over the package, the tests and the benchmarks (part of `make test`)
 lint: venv
