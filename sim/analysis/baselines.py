@@ -86,6 +86,22 @@ def _spread_steps(t: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.diff(y) / np.sqrt(gaps)
 
 
+def _each_target(rows: pd.DataFrame, origin: str, name: str, need: int, forecast) -> dict[str, np.ndarray]:
+    """``forecast(t, y)`` for each target with at least ``need`` observations by the origin, in the order of
+    :data:`TARGETS` (so the random draws keep their order); a target with fewer is left out, and
+    :class:`BaselineError` names why when none is left."""
+    out, why = {}, []
+    for column in TARGETS:
+        t, y = _observed(rows, column)
+        if len(y) < need:  # this target cannot be forecast; the others still can
+            why.append(f"{name} of {column}: {len(y)} observation(s) up to {origin}; need {need}")
+            continue
+        out[column] = forecast(t, y)
+    if not out:
+        raise BaselineError("; ".join(why))
+    return out
+
+
 def persistence(
     observed: pd.DataFrame,
     origin: str,
@@ -114,21 +130,16 @@ def persistence(
     """
     rows = fit_window(observed, origin, window)
     o = _index(origin)
-    out, why = {}, []
-    for column in TARGETS:
-        t, y = _observed(rows, column)
-        if len(y) < 2:  # this target cannot be forecast; the others still can
-            why.append(f"persistence of {column}: {len(y)} observation(s) up to {origin}; need 2")
-            continue
+
+    def forecast(t: np.ndarray, y: np.ndarray) -> np.ndarray:
         steps = _spread_steps(t, y)
         steps = steps - steps.mean()
         lead = int(o - t[-1])  # months from the last observation to the origin
         draws = rng.choice(steps, size=(members, lead + horizon), replace=True)
         paths = y[-1] + np.cumsum(draws, axis=1)
-        out[column] = np.clip(paths[:, lead:], 0.0, None)
-    if not out:
-        raise BaselineError("; ".join(why))
-    return out
+        return np.clip(paths[:, lead:], 0.0, None)
+
+    return _each_target(rows, origin, "persistence", 2, forecast)
 
 
 def linear_trend(
@@ -143,13 +154,9 @@ def linear_trend(
     :func:`persistence`)."""
     rows = fit_window(observed, origin, window)
     future = np.arange(_index(origin) + 1, _index(origin) + horizon + 1, dtype=float)
-    out, why = {}, []
-    for column in TARGETS:
-        t, y = _observed(rows, column)
+
+    def forecast(t: np.ndarray, y: np.ndarray) -> np.ndarray:
         n = len(y)
-        if n < 3:  # this target cannot be forecast; the others still can
-            why.append(f"linear trend of {column}: {n} observation(s) up to {origin}; need 3")
-            continue
         fit = stats.linregress(t, y)
         resid = y - (fit.intercept + fit.slope * t)
         s = np.sqrt(np.sum(resid**2) / (n - 2))
@@ -157,10 +164,9 @@ def linear_trend(
         scale = s * np.sqrt(1 + 1 / n + (future - t.mean()) ** 2 / stt)
         centre = fit.intercept + fit.slope * future
         draws = stats.t.rvs(df=n - 2, size=(members, horizon), random_state=rng)
-        out[column] = np.clip(centre + draws * scale, 0.0, None)
-    if not out:
-        raise BaselineError("; ".join(why))
-    return out
+        return np.clip(centre + draws * scale, 0.0, None)
+
+    return _each_target(rows, origin, "linear trend", 3, forecast)
 
 
 @dataclass(frozen=True)
