@@ -577,12 +577,12 @@ class RepressionBargaining(mesa.Model):
     def _record(self, arrests: int, rearrested: int, served: int, died: int) -> None:
         i, reg, rg, op = self.recorded, self.registry, self.regime, self.opposition
         held = reg.held
-        paroled_deal, paroled_pardon, parole_ended = reg.parole_flows(self.t)
+        paroled_deal, paroled_pardon, parole_ended, parolees = reg.parole_flows(self.t)
         if self.params.case.counts_parole:
             # The list the monitor keeps: people on parole stay on it, so its flows are the moves onto and off
             # the list (ODD 7.10): a paroled release and a re-arrested parolee do not move it, a parole that
             # ends with the sentence does.
-            listed = held + reg.on_parole(self.t)
+            listed = held + parolees
             flows = (
                 arrests - self.month_rearrested_parolees,
                 self.month_deal - paroled_deal,

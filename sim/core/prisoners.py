@@ -370,35 +370,28 @@ class Registry:
         """People out on parole at month ``t``: their latest spell ended in a parole release (not in death,
         not followed by a re-arrest) and its sentence still runs (``due > t``). A monitor that keeps parolees
         on its list counts them (Cuba's Prisoners Defenders)."""
-        n = self.n
-        if n == 0 or not self.parole[:n].any():
-            return 0
-        out = (
-            self.parole[:n]
-            & (self.status[:n] != Status.HELD)
-            & (self.status[:n] != Status.DIED)
-            & (self.due[:n] > t)
-        )
-        return int(np.sum(out & self._last_spell()))
+        return self.parole_flows(t)[3]
 
-    def parole_flows(self, t: int) -> tuple[int, int, int]:
-        """This month's moves onto and off parole, for a monitor that keeps parolees on its list.
+    def parole_flows(self, t: int) -> tuple[int, int, int, int]:
+        """This month's moves onto and off parole, and who is on it, for a monitor that keeps parolees on its
+        list (one scan of the registry).
 
         Returns:
             paroled_deal, paroled_pardon: people released on parole in month ``t`` through a deal or a pardon
                 (out of prison, still on the list);
             ended: people whose parole ended in month ``t`` because their sentence ran out (``due == t``, not
-                re-arrested: they leave the list).
+                re-arrested: they leave the list);
+            on_parole: people on parole at the end of month ``t`` (:meth:`on_parole`).
         """
         n = self.n
         if n == 0 or not self.parole[:n].any():
-            return 0, 0, 0
-        par, status = self.parole[:n], self.status[:n]
+            return 0, 0, 0, 0
+        par, status, due = self.parole[:n], self.status[:n], self.due[:n]
         now = par & (self.release[:n] == t)
         deal = int(np.sum(now & (status == Status.DEAL)))
         pardon = int(np.sum(now & (status == Status.PARDON)))
-        out = par & (status != Status.HELD) & (status != Status.DIED) & (self.due[:n] == t)
-        return deal, pardon, int(np.sum(out & self._last_spell()))
+        out = par & (status != Status.HELD) & (status != Status.DIED) & self._last_spell()
+        return deal, pardon, int(np.sum(out & (due == t))), int(np.sum(out & (due > t)))
 
     def on_parole_rows(self, idx: np.ndarray, t: int) -> int:
         """How many of the released spells ``idx`` were on parole at the end of month ``t - 1`` (released on
